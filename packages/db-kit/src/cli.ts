@@ -1,0 +1,1 @@
+console.log("CLI", process.cwd(), process.argv.slice(2))

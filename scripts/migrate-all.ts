@@ -1,0 +1,1 @@
+console.log("ROOT", process.argv.slice(2))
