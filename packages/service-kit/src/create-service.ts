@@ -1,0 +1,78 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify'
+import { installErrorHandling } from './errors.ts'
+import { type ReadinessProbe, registerHealth } from './health.ts'
+import { type LoggerSettings, loggerOptions } from './logger.ts'
+import { requestIdFrom } from './request-id.ts'
+
+export type ServiceInstance = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>
+
+export interface ServiceOptions {
+  /** e.g. 'auth-api'; also gives the error-code prefix AUTH_API_. */
+  name: string
+  logger?: LoggerSettings | false
+  /** Readiness probe, usually the DbHandle. */
+  database?: ReadinessProbe
+  bodyLimit?: number
+  /** Trusted proxy addresses for request.ip (e.g. the gateway); false means use the socket address. */
+  trustProxy?: boolean | string | string[]
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    shuttingDown: boolean
+  }
+}
+
+export function codePrefixOf(service: string): string {
+  return service.toUpperCase().replaceAll('-', '_')
+}
+
+/**
+ * The bootstrap every service shares: request ids, problem+json errors, 404s, health and readiness.
+ * Unknown body fields are removed before the handler sees them (ajv removeAdditional: 'all'), consistently on every route.
+ */
+export function createService(options: ServiceOptions): ServiceInstance {
+  const codePrefix = codePrefixOf(options.name)
+  const logger =
+    options.logger === false
+      ? false
+      : {
+          ...loggerOptions(options.name, options.logger),
+          ...(options.logger?.stream ? { stream: options.logger.stream } : {}),
+        }
+  const app = Fastify({
+    logger,
+    bodyLimit: options.bodyLimit ?? 64 * 1024,
+    genReqId: requestIdFrom,
+    requestIdHeader: false,
+    trustProxy: options.trustProxy ?? false,
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 72_000,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    ajv: {
+      customOptions: { removeAdditional: 'all', coerceTypes: 'array', useDefaults: true, allErrors: true },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.decorate('shuttingDown', false)
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+  // During shutdown, in-flight keep-alive connections must not linger idle and hold the close open.
+  app.addHook('onSend', async (_request, reply) => {
+    if (app.shuttingDown) reply.header('connection', 'close')
+  })
+  installErrorHandling(app, codePrefix)
+  registerHealth(app, options.name, codePrefix, options.database)
+  return app
+}

@@ -1,0 +1,235 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+
+export const PROBLEM_TYPE_BASE = 'https://gatehouse.dev/errors/'
+
+export interface FieldError {
+  path: string
+  message: string
+}
+
+export interface Problem {
+  type: string
+  title: string
+  status: number
+  detail?: string
+  code: string
+  requestId?: string
+  errors?: FieldError[]
+  [extension: string]: unknown
+}
+
+/** An error a handler throws on purpose; rendered as application/problem+json with its stable code. */
+export class ServiceError extends Error {
+  constructor(
+    readonly code: string,
+    readonly statusCode: number,
+    readonly title: string,
+    readonly detail?: string,
+    readonly extensions: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail ?? title)
+    this.name = 'ServiceError'
+  }
+}
+
+/** A service's closed set of errors: `const errors = defineErrors({ TOKEN_REUSED: [401, 'Refresh token already used'] })`. */
+export function defineErrors<K extends string>(prefix: string, table: Record<K, readonly [number, string]>) {
+  const factories = {} as Record<K, (detail?: string, extensions?: Record<string, unknown>) => ServiceError>
+  for (const key of Object.keys(table) as K[]) {
+    const [status, title] = table[key]
+    factories[key] = (detail, extensions) =>
+      new ServiceError(`${prefix}_${key}`, status, title, detail, extensions)
+  }
+  return factories
+}
+
+export function problemType(code: string): string {
+  return PROBLEM_TYPE_BASE + code.toLowerCase().replaceAll('_', '-')
+}
+
+export interface ProblemInput {
+  code: string
+  title: string
+  status: number
+  detail?: string
+  errors?: FieldError[]
+  [extension: string]: unknown
+}
+
+export function sendProblem(reply: FastifyReply, problem: ProblemInput): FastifyReply {
+  const body: Problem = { ...problem, type: problemType(problem.code), requestId: reply.request.id }
+  return reply.code(problem.status).type('application/problem+json').send(body)
+}
+
+const STATUS_TITLES: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not found',
+  405: 'Method not allowed',
+  406: 'Not acceptable',
+  409: 'Conflict',
+  413: 'Payload too large',
+  415: 'Unsupported media type',
+  422: 'Unprocessable content',
+  429: 'Too many requests',
+  500: 'Internal server error',
+  502: 'Bad gateway',
+  503: 'Service unavailable',
+  504: 'Gateway timeout',
+}
+
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+}
+
+/** Postgres SQLSTATE on a driver error (drizzle wraps it in `cause`); its message holds SQL and parameters, so never echo it. */
+function postgresCode(error: unknown): string | undefined {
+  let current: unknown = error
+  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code
+    current = (current as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'EPIPE',
+  '57P01',
+  '57P03',
+  '08006',
+  '08001',
+  '08003',
+])
+
+function isDatabaseUnavailable(error: unknown): boolean {
+  let current: unknown = error
+  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === 'string' && CONNECTION_ERRORS.has(code)) return true
+    current = (current as { cause?: unknown }).cause
+  }
+  return false
+}
+
+function validationErrors(error: FastifyError): FieldError[] {
+  const context = error.validationContext ?? 'body'
+  return (error.validation ?? []).map((issue) => {
+    let path = issue.instancePath || ''
+    const params = issue.params as Record<string, unknown>
+    if (issue.keyword === 'required' && typeof params.missingProperty === 'string') {
+      path = `${path}/${params.missingProperty}`
+    }
+    if (issue.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
+      path = `${path}/${params.additionalProperty}`
+    }
+    return { path: `/${context}${path}`, message: issue.message ?? 'is invalid' }
+  })
+}
+
+export function installErrorHandling(app: FastifyInstance, codePrefix: string): void {
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, {
+      code: `${codePrefix}_NOT_FOUND`,
+      title: 'Not found',
+      status: 404,
+      detail: `No route for ${request.method} ${request.url.split('?')[0]}`,
+    }),
+  )
+
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof ServiceError) {
+      request.log.info({ code: error.code }, error.title)
+      for (const [name, value] of Object.entries(error.headers)) reply.header(name, value)
+      return sendProblem(reply, {
+        ...error.extensions,
+        code: error.code,
+        title: error.title,
+        status: error.statusCode,
+        ...(error.detail ? { detail: error.detail } : {}),
+      })
+    }
+    if (error.validation) {
+      return sendProblem(reply, {
+        code: `${codePrefix}_VALIDATION_FAILED`,
+        title: 'Request validation failed',
+        status: 400,
+        detail: 'One or more fields are invalid.',
+        errors: validationErrors(error),
+      })
+    }
+    const fastifyCode = error.code ? FASTIFY_CODES[error.code] : undefined
+    const status = error.statusCode ?? 500
+    if (fastifyCode || (status >= 400 && status < 500)) {
+      request.log.info({ err: { code: error.code, message: error.message } }, 'client error')
+      return sendProblem(reply, {
+        code: `${codePrefix}_${fastifyCode ?? (status === 429 ? 'RATE_LIMITED' : 'BAD_REQUEST')}`,
+        title: STATUS_TITLES[status] ?? 'Bad request',
+        status,
+        detail: fastifyCode === 'MALFORMED_JSON' ? 'The request body is not valid JSON.' : error.message,
+      })
+    }
+    const pgCode = postgresCode(error)
+    if (pgCode === '23505') {
+      return sendProblem(reply, {
+        code: `${codePrefix}_CONFLICT`,
+        title: 'Conflict',
+        status: 409,
+        detail: 'The resource already exists.',
+      })
+    }
+    if (pgCode === '23503') {
+      return sendProblem(reply, {
+        code: `${codePrefix}_CONFLICT`,
+        title: 'Conflict',
+        status: 409,
+        detail: 'A referenced resource does not exist.',
+      })
+    }
+    if (pgCode === '22P02' || pgCode === '23514' || pgCode === '22001') {
+      return sendProblem(reply, {
+        code: `${codePrefix}_BAD_REQUEST`,
+        title: 'Bad request',
+        status: 400,
+        detail: 'A value is not acceptable.',
+      })
+    }
+    if (isDatabaseUnavailable(error)) {
+      request.log.error(
+        { code: postgresCode(error) ?? (error as { code?: string }).code },
+        'database unavailable',
+      )
+      reply.header('retry-after', '5')
+      return sendProblem(reply, {
+        code: `${codePrefix}_UNAVAILABLE`,
+        title: 'Service unavailable',
+        status: 503,
+        detail: 'The database is unreachable; retry shortly.',
+      })
+    }
+    // Only the stack and the class go to the log: a driver error's message can contain SQL parameters.
+    request.log.error(
+      { errorName: error.name, pgCode, stack: error.stack?.split('\n').slice(1).join('\n') },
+      'unhandled error',
+    )
+    return sendProblem(reply, {
+      code: `${codePrefix}_INTERNAL`,
+      title: 'Internal server error',
+      status: 500,
+      detail: 'An unexpected error occurred.',
+    })
+  })
+}

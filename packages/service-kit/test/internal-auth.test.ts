@@ -1,0 +1,69 @@
+import { SignJWT } from 'jose'
+import { describe, expect, it } from 'vitest'
+import {
+  signInternalContext,
+  signServiceToken,
+  verifyInternalContext,
+  verifyServiceToken,
+} from '../src/internal-auth.ts'
+
+const secret = 's'.repeat(40)
+
+describe('internal context token', () => {
+  it('round-trips the caller context for the intended audience', async () => {
+    const token = await signInternalContext(
+      secret,
+      { tenantId: 't1', userId: 'u1', scopes: ['tasks:read'], requestId: 'r1' },
+      { audience: 'bom-triggers' },
+    )
+    await expect(verifyInternalContext(secret, token, { audience: 'bom-triggers' })).resolves.toEqual({
+      tenantId: 't1',
+      userId: 'u1',
+      sessionId: undefined,
+      keyId: undefined,
+      requestId: 'r1',
+      scopes: ['tasks:read'],
+    })
+  })
+
+  it('rejects another audience, another secret, or a token of the wrong type', async () => {
+    const token = await signInternalContext(secret, { scopes: [] }, { audience: 'metering' })
+    await expect(verifyInternalContext(secret, token, { audience: 'auth-api' })).rejects.toMatchObject({
+      statusCode: 401,
+    })
+    await expect(
+      verifyInternalContext('x'.repeat(40), token, { audience: 'metering' }),
+    ).rejects.toMatchObject({ statusCode: 401 })
+    const serviceToken = await signServiceToken(secret, { issuer: 'qr-auth', audience: 'metering' })
+    await expect(verifyInternalContext(secret, serviceToken, { audience: 'metering' })).rejects.toMatchObject(
+      { statusCode: 401 },
+    )
+  })
+
+  it('rejects an expired token', async () => {
+    const expired = await new SignJWT({ scp: [] })
+      .setProtectedHeader({ alg: 'HS256', typ: 'gatehouse-context+jwt' })
+      .setAudience('metering')
+      .setIssuedAt(Math.floor(Date.now() / 1000) - 120)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .sign(new TextEncoder().encode(secret))
+    await expect(verifyInternalContext(secret, expired, { audience: 'metering' })).rejects.toMatchObject({
+      statusCode: 401,
+    })
+  })
+})
+
+describe('service token', () => {
+  it('identifies the calling service and enforces the allow-list', async () => {
+    const token = await signServiceToken(secret, { issuer: 'qr-auth', audience: 'auth-api' })
+    await expect(
+      verifyServiceToken(secret, token, { audience: 'auth-api', allowedIssuers: ['qr-auth'] }),
+    ).resolves.toBe('qr-auth')
+    await expect(
+      verifyServiceToken(secret, token, { audience: 'auth-api', allowedIssuers: ['tenant-gateway'] }),
+    ).rejects.toMatchObject({ statusCode: 401 })
+    await expect(verifyServiceToken(secret, undefined, { audience: 'auth-api' })).rejects.toMatchObject({
+      statusCode: 401,
+    })
+  })
+})
