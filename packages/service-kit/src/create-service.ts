@@ -23,6 +23,8 @@ export interface ServiceOptions {
   bodyLimit?: number
   /** Trusted proxy addresses for request.ip (e.g. the gateway); false means use the socket address. */
   trustProxy?: boolean | string | string[]
+  /** Public path prefix behind the gateway (e.g. '/api/auth'): health and ready are served there too. */
+  publicPrefix?: string
 }
 
 declare module 'fastify' {
@@ -73,6 +75,7 @@ export function createService(options: ServiceOptions): ServiceInstance {
     if (app.shuttingDown) reply.header('connection', 'close')
   })
   installErrorHandling(app, codePrefix)
-  registerHealth(app, options.name, codePrefix, options.database)
+  registerHealth(app, '', options.name, codePrefix, options.database)
+  if (options.publicPrefix) registerHealth(app, options.publicPrefix, options.name, codePrefix, options.database)
   return app
 }

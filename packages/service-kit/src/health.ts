@@ -9,17 +9,18 @@ export interface ReadinessProbe {
 /** Liveness never touches dependencies (a down database must not cause restart loops); readiness does. */
 export function registerHealth(
   app: FastifyInstance,
+  prefix: string,
   service: string,
   codePrefix: string,
   probe?: ReadinessProbe,
 ): void {
-  app.get('/health', { logLevel: 'warn' }, async () => ({
+  app.get(`${prefix}/health`, { logLevel: 'warn' }, async () => ({
     status: 'ok',
     service,
     uptime: Math.round(process.uptime()),
   }))
 
-  app.get('/ready', { logLevel: 'warn' }, async (_request, reply) => {
+  app.get(`${prefix}/ready`, { logLevel: 'warn' }, async (_request, reply) => {
     if (!probe) return { status: 'ready', service }
     try {
       const latencyMs = await withTimeout(probe.ping(), 2000)

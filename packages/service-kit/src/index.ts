@@ -21,3 +21,4 @@ export {
 } from './internal-auth.ts'
 export { type LoggerSettings, loggerOptions, redactPaths } from './logger.ts'
 export { type RunOptions, runService } from './run-service.ts'
+export { type BootConfig, bootService, defaultDataDir } from './boot.ts'

@@ -1,0 +1,39 @@
+import { mkdir } from 'node:fs/promises'
+import { PGlite, type Transaction } from '@electric-sql/pglite'
+import { drizzle } from 'drizzle-orm/pglite'
+import { type DbHandle, timePing } from './db.ts'
+import { type RawSql, type Statements, transactionScope } from './raw-sql.ts'
+
+export async function openPglite(dataDir: string | undefined): Promise<DbHandle> {
+  if (dataDir) await mkdir(dataDir, { recursive: true })
+  const pg = await PGlite.create(dataDir)
+  const transaction: RawSql['transaction'] = (fn) => pg.transaction((tx) => fn(transactionScope(statementsOn(tx))))
+  const held: RawSql = { ...statementsOn(pg), transaction, withConnection: (fn) => fn(held) }
+  // PGlite has one session, so a session advisory lock is re-entrant for every caller: withConnection
+  // queues its callers instead, which is what a dedicated connection gives on PostgreSQL.
+  let queue: Promise<unknown> = Promise.resolve()
+  const raw: RawSql = {
+    ...held,
+    withConnection: (fn) => {
+      const run = queue.then(() => fn(held))
+      queue = run.catch(() => undefined)
+      return run
+    },
+  }
+  return {
+    kind: 'pglite',
+    db: drizzle({ client: pg, casing: 'snake_case' }),
+    raw,
+    ping: () => timePing(raw),
+    close: () => pg.close(),
+  }
+}
+
+function statementsOn(pg: PGlite | Transaction): Statements {
+  return {
+    query: async <T>(text: string, params?: unknown[]) => (await pg.query<T>(text, params)).rows,
+    exec: async (text) => {
+      await pg.exec(text)
+    },
+  }
+}

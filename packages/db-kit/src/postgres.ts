@@ -1,0 +1,38 @@
+import { drizzle } from 'drizzle-orm/postgres-js'
+import postgres from 'postgres'
+import { type DbHandle, timePing } from './db.ts'
+import { connectionScope, type RawSql, type Statements, transactionScope } from './raw-sql.ts'
+
+export function openPostgres(url: string, max = 10): DbHandle {
+  const sql = postgres(url, { max, connect_timeout: 2, onnotice: () => {} })
+  const raw: RawSql = {
+    ...statementsOn(sql),
+    withConnection: async (fn) => {
+      const reserved = await sql.reserve()
+      try {
+        // A reserved connection has no working begin() in postgres.js 3.4: connectionScope uses BEGIN/COMMIT.
+        return await fn(connectionScope(statementsOn(reserved)))
+      } finally {
+        reserved.release()
+      }
+    },
+    transaction: (fn) => sql.begin((tx) => fn(transactionScope(statementsOn(tx)))) as ReturnType<typeof fn>,
+  }
+  return {
+    kind: 'postgres',
+    db: drizzle({ client: sql, casing: 'snake_case' }),
+    raw,
+    ping: () => timePing(raw),
+    close: () => sql.end({ timeout: 5 }),
+  }
+}
+
+function statementsOn(sql: postgres.Sql | postgres.TransactionSql | postgres.ReservedSql): Statements {
+  return {
+    query: async <T>(text: string, params: unknown[] = []) =>
+      Array.from(await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as T[],
+    exec: async (text) => {
+      await sql.unsafe(text)
+    },
+  }
+}

@@ -1,0 +1,48 @@
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { createDb, type DbHandle, migrateUp } from '@gatehouse/db-kit'
+import type { ServiceInstance } from './create-service.ts'
+import { runService } from './run-service.ts'
+
+export interface BootConfig {
+  PORT: number
+  HOST: string
+  DATABASE_URL?: string
+  DATA_DIR?: string
+  MIGRATE_ON_BOOT: boolean
+}
+
+/** The repository's `.data/<service>`; found by walking up to pnpm-workspace.yaml so any cwd works. */
+export function defaultDataDir(service: string, from = process.cwd()): string {
+  let dir = from
+  while (!existsSync(join(dir, 'pnpm-workspace.yaml'))) {
+    const parent = dirname(dir)
+    if (parent === dir) return join(from, '.data', service)
+    dir = parent
+  }
+  return join(dir, '.data', service)
+}
+
+/**
+ * server.ts of every service: database (PostgreSQL when DATABASE_URL is set, else embedded PGlite under .data/),
+ * migrations (always on the embedded default, on PostgreSQL only with MIGRATE_ON_BOOT=true), app, listen, close on signals.
+ */
+export async function bootService<C extends BootConfig>(options: {
+  name: string
+  config: C
+  migrationsDir: string
+  build: (deps: { config: C; db: DbHandle }) => ServiceInstance | Promise<ServiceInstance>
+}): Promise<ServiceInstance> {
+  const { config, name } = options
+  const db = await createDb(
+    config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.DATA_DIR ?? defaultDataDir(name) },
+  )
+  const hasMigrations = existsSync(join(options.migrationsDir, 'meta', '_journal.json'))
+  if (hasMigrations && (config.MIGRATE_ON_BOOT || !config.DATABASE_URL)) {
+    await migrateUp(db, { migrationsDir: options.migrationsDir, service: name })
+  }
+  const app = await options.build({ config, db })
+  app.addHook('onClose', async () => db.close())
+  await runService(app, { port: config.PORT, host: config.HOST })
+  return app
+}

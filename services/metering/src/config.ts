@@ -1,0 +1,13 @@
+import { commonEnv, loadConfig } from '@gatehouse/service-kit'
+import Type, { type Static } from 'typebox'
+
+export const configSchema = Type.Object({
+  ...commonEnv,
+  PORT: Type.Integer({ default: 3004, minimum: 1, maximum: 65535 }),
+})
+
+export type Config = Readonly<Static<typeof configSchema>>
+
+export function loadMeteringConfig(env: Record<string, string | undefined> = process.env): Config {
+  return loadConfig(configSchema, env)
+}
