@@ -1,1 +1,3 @@
-console.log("CLI", process.cwd(), process.argv.slice(2))
+import { runMigrationCli } from './run-cli.ts'
+
+process.exitCode = await runMigrationCli(process.argv.slice(2))

@@ -23,7 +23,9 @@ export async function ensureHistoryTable(conn: RawSql): Promise<void> {
 
 /** Read-only: a database that never ran a migration has no history table, and status must not create one. */
 export async function readHistory(conn: RawSql, service: string): Promise<AppliedMigration[]> {
-  const [table] = await conn.query<{ exists: boolean }>(`select to_regclass('${TABLE}') is not null as exists`)
+  const [table] = await conn.query<{ exists: boolean }>(
+    `select to_regclass('${TABLE}') is not null as exists`,
+  )
   if (!table?.exists) return []
   return conn.query<AppliedMigration>(
     `select tag, checksum, applied_at as "appliedAt" from ${TABLE} where service = $1 order by applied_at, tag`,

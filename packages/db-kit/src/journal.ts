@@ -23,7 +23,8 @@ export async function readMigrations(migrationsDir: string): Promise<Migration[]
     journal.entries.map(async ({ tag }) => {
       const file = `${tag}.sql`
       const path = join(migrationsDir, file)
-      if (!existsSync(path)) throw new MigrationError(`${file} is listed in meta/_journal.json but missing`, { file })
+      if (!existsSync(path))
+        throw new MigrationError(`${file} is listed in meta/_journal.json but missing`, { file })
       const sql = await readFile(path, 'utf8')
       return { tag, file, statements: splitStatements(sql), checksum: checksum(sql) }
     }),

@@ -19,7 +19,9 @@ export async function withMigrationLock<T>(
 ): Promise<T> {
   return handle.raw.withConnection(async (conn) => {
     const key = migrationLockKey(service)
-    const [row] = await conn.query<{ locked: boolean }>('select pg_try_advisory_lock($1::bigint) as locked', [key])
+    const [row] = await conn.query<{ locked: boolean }>('select pg_try_advisory_lock($1::bigint) as locked', [
+      key,
+    ])
     if (!row?.locked) {
       log(`waiting for another migration run of ${service} to finish`)
       await conn.query('select pg_advisory_lock($1::bigint)', [key])

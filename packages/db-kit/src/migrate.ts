@@ -66,13 +66,22 @@ export async function migrateDown(
   return withMigrationLock(handle, opts.service, log, async (conn) => {
     const { migrations, history } = await loadVerified(conn, opts)
     const done = new Set(history.map((row) => row.tag))
-    const targets = migrations.filter((migration) => done.has(migration.tag)).reverse().slice(0, steps)
+    const targets = migrations
+      .filter((migration) => done.has(migration.tag))
+      .reverse()
+      .slice(0, steps)
     const downs = await Promise.all(
-      targets.map(async ({ tag }) => ({ tag, file: downFile(tag), statements: await readDown(opts.migrationsDir, tag) })),
+      targets.map(async ({ tag }) => ({
+        tag,
+        file: downFile(tag),
+        statements: await readDown(opts.migrationsDir, tag),
+      })),
     )
     const missing = downs.filter((down) => !down.statements).map((down) => down.file)
     if (missing[0]) {
-      throw new MigrationError(`cannot revert, nothing changed: missing ${missing.join(', ')}`, { file: missing[0] })
+      throw new MigrationError(`cannot revert, nothing changed: missing ${missing.join(', ')}`, {
+        file: missing[0],
+      })
     }
     const reverted: string[] = []
     for (const { tag, file, statements = [] } of downs) {
@@ -99,10 +108,20 @@ export async function migrationStatus(handle: DbHandle, opts: MigrationOptions):
   const states = migrations.map((migration): MigrationState => {
     const row = applied.get(migration.tag)
     if (!row) return { tag: migration.tag, state: 'pending' }
-    return { tag: migration.tag, state: 'applied', appliedAt: row.appliedAt, checksumOk: row.checksum === migration.checksum }
+    return {
+      tag: migration.tag,
+      state: 'applied',
+      appliedAt: row.appliedAt,
+      checksumOk: row.checksum === migration.checksum,
+    }
   })
   const missing = history.filter((row) => !inFolder.has(row.tag))
-  return [...states, ...missing.map((row): MigrationState => ({ tag: row.tag, state: 'missing-file', appliedAt: row.appliedAt }))]
+  return [
+    ...states,
+    ...missing.map(
+      (row): MigrationState => ({ tag: row.tag, state: 'missing-file', appliedAt: row.appliedAt }),
+    ),
+  ]
 }
 
 export async function verifyMigrations(
@@ -115,7 +134,10 @@ export async function verifyMigrations(
 }
 
 async function load(conn: RawSql, opts: MigrationOptions) {
-  const [migrations, history] = await Promise.all([readMigrations(opts.migrationsDir), readHistory(conn, opts.service)])
+  const [migrations, history] = await Promise.all([
+    readMigrations(opts.migrationsDir),
+    readHistory(conn, opts.service),
+  ])
   return { migrations, history }
 }
 
@@ -125,17 +147,24 @@ async function loadVerified(conn: RawSql, opts: MigrationOptions) {
   const problems = findProblems(loaded.migrations, loaded.history)
   if (problems[0]) {
     const list = problems.map((problem) => problem.message).join('\n')
-    throw new MigrationError(`refusing to migrate ${opts.service}:\n${list}`, { file: `${problems[0].tag}.sql` })
+    throw new MigrationError(`refusing to migrate ${opts.service}:\n${list}`, {
+      file: `${problems[0].tag}.sql`,
+    })
   }
   return loaded
 }
 
-function findProblems(migrations: Migration[], history: AppliedMigration[]): { tag: string; message: string }[] {
+function findProblems(
+  migrations: Migration[],
+  history: AppliedMigration[],
+): { tag: string; message: string }[] {
   const byTag = new Map(migrations.map((migration) => [migration.tag, migration]))
   return history.flatMap(({ tag, checksum }) => {
     const migration = byTag.get(tag)
-    if (!migration) return [{ tag, message: `${tag}: applied to the database but missing from the migrations folder` }]
-    if (migration.checksum !== checksum) return [{ tag, message: `${tag}: file changed since it was applied` }]
+    if (!migration)
+      return [{ tag, message: `${tag}: applied to the database but missing from the migrations folder` }]
+    if (migration.checksum !== checksum)
+      return [{ tag, message: `${tag}: file changed since it was applied` }]
     return []
   })
 }

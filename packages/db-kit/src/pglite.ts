@@ -7,7 +7,8 @@ import { type RawSql, type Statements, transactionScope } from './raw-sql.ts'
 export async function openPglite(dataDir: string | undefined): Promise<DbHandle> {
   if (dataDir) await mkdir(dataDir, { recursive: true })
   const pg = await PGlite.create(dataDir)
-  const transaction: RawSql['transaction'] = (fn) => pg.transaction((tx) => fn(transactionScope(statementsOn(tx))))
+  const transaction: RawSql['transaction'] = (fn) =>
+    pg.transaction((tx) => fn(transactionScope(statementsOn(tx))))
   const held: RawSql = { ...statementsOn(pg), transaction, withConnection: (fn) => fn(held) }
   // PGlite has one session, so a session advisory lock is re-entrant for every caller: withConnection
   // queues its callers instead, which is what a dedicated connection gives on PostgreSQL.

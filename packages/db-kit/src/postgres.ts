@@ -4,7 +4,11 @@ import { type DbHandle, timePing } from './db.ts'
 import { connectionScope, type RawSql, type Statements, transactionScope } from './raw-sql.ts'
 
 export function openPostgres(url: string, max = 10): DbHandle {
-  const sql = postgres(url, { max, connect_timeout: 2, onnotice: () => {} })
+  const options = { connect_timeout: 2, onnotice: () => {} }
+  // drizzle() turns the date parsers and JSON serializers of the client it is given into pass-throughs,
+  // so raw gets a client of its own and returns Dates and parsed JSON, as PGlite does.
+  const client = postgres(url, { ...options, max })
+  const sql = postgres(url, { ...options, max: 2 })
   const raw: RawSql = {
     ...statementsOn(sql),
     withConnection: async (fn) => {
@@ -20,10 +24,12 @@ export function openPostgres(url: string, max = 10): DbHandle {
   }
   return {
     kind: 'postgres',
-    db: drizzle({ client: sql, casing: 'snake_case' }),
+    db: drizzle({ client, casing: 'snake_case' }),
     raw,
     ping: () => timePing(raw),
-    close: () => sql.end({ timeout: 5 }),
+    close: async () => {
+      await Promise.all([client.end({ timeout: 5 }), sql.end({ timeout: 5 })])
+    },
   }
 }
 

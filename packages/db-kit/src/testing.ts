@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto'
+import postgres from 'postgres'
+import { createDb, type DbHandle } from './db.ts'
+import { migrateUp } from './migrate.ts'
+
+export interface TestDb extends DbHandle {
+  /** The per-test database's URL on PostgreSQL, to open a second handle to it. */
+  url?: string
+}
+
+/**
+ * A fresh database, migrated when migrationsDir is given: on the TEST_DATABASE_URL server (dropped by close())
+ * or, without it, an in-memory PGlite.
+ */
+export async function createTestDb(opts: { migrationsDir?: string; service?: string } = {}): Promise<TestDb> {
+  const serverUrl = process.env.TEST_DATABASE_URL
+  const db = serverUrl ? await createServerTestDb(serverUrl) : await createDb({})
+  if (opts.migrationsDir) {
+    try {
+      await migrateUp(db, { migrationsDir: opts.migrationsDir, service: opts.service ?? 'test' })
+    } catch (error) {
+      await db.close()
+      throw error
+    }
+  }
+  return db
+}
+
+async function createServerTestDb(serverUrl: string): Promise<TestDb> {
+  const name = `gh_test_${randomBytes(6).toString('hex')}`
+  await onServer(serverUrl, `create database ${name}`)
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  const handle = await createDb({ url: url.toString(), max: 5 })
+  return {
+    ...handle,
+    url: url.toString(),
+    close: async () => {
+      await handle.close()
+      await onServer(serverUrl, `drop database if exists ${name} with (force)`)
+    },
+  }
+}
+
+async function onServer(serverUrl: string, statement: string): Promise<void> {
+  const sql = postgres(serverUrl, { max: 1, connect_timeout: 2, onnotice: () => {} })
+  try {
+    await sql.unsafe(statement)
+  } finally {
+    await sql.end()
+  }
+}
