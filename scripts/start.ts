@@ -8,17 +8,19 @@ import { join } from 'node:path'
 import { loadDevSecrets } from '@gatehouse/service-kit'
 
 const root = join(import.meta.dirname, '..')
-const dataRoot = join(root, '.data')
+const dataRoot = process.env.GATEHOUSE_DATA_DIR ?? join(root, '.data')
+const portOf = (variable: string, fallback: number) => Number(process.env[variable] ?? fallback)
 
 const services = [
-  { name: 'auth-api', port: 3001, prefix: '/api/auth' },
-  { name: 'qr-auth', port: 3002, prefix: '/api/qr' },
-  { name: 'bom-triggers', port: 3003, prefix: '/api/bom-triggers' },
-  { name: 'metering', port: 3004, prefix: '/api/usage' },
-  { name: 'tenant-gateway', port: Number(process.env.GATEWAY_PORT ?? 8080), prefix: '' },
+  { name: 'auth-api', port: portOf('AUTH_API_PORT', 3001), prefix: '/api/auth', urlVar: 'AUTH_API_URL' },
+  { name: 'qr-auth', port: portOf('QR_AUTH_PORT', 3002), prefix: '/api/qr', urlVar: 'QR_AUTH_URL' },
+  { name: 'bom-triggers', port: portOf('BOM_TRIGGERS_PORT', 3003), prefix: '/api/bom-triggers', urlVar: 'BOM_TRIGGERS_URL' },
+  { name: 'metering', port: portOf('METERING_PORT', 3004), prefix: '/api/usage', urlVar: 'METERING_URL' },
+  { name: 'tenant-gateway', port: portOf('GATEWAY_PORT', 8080), prefix: '', urlVar: 'GATEWAY_URL' },
 ]
 
 const secrets = loadDevSecrets(join(dataRoot, 'secrets.json'), ['INTERNAL_SECRET', 'CRON_SECRET', 'API_KEY_PEPPER'])
+const upstreamUrls = Object.fromEntries(services.map((s) => [s.urlVar, `http://127.0.0.1:${s.port}`]))
 const children = new Map<string, ChildProcess>()
 let stopping = false
 
@@ -28,11 +30,14 @@ function startService(service: (typeof services)[number]): ChildProcess {
     env: {
       ...secrets,
       ...process.env,
+      // The embedded default: each service on its own PGlite, whatever the shell exports.
+      DATABASE_URL: undefined,
       NODE_ENV: process.env.NODE_ENV ?? 'development',
       PORT: String(service.port),
       DATA_DIR: join(dataRoot, service.name),
       COOKIE_SECURE: process.env.COOKIE_SECURE ?? 'false',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      ...upstreamUrls,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

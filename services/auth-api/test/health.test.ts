@@ -1,24 +1,41 @@
-import { createTestDb, type TestDb } from '@gatehouse/db-kit/testing'
+import type { TestDb } from '@gatehouse/db-kit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp } from '../src/app.ts'
-import { loadAuthApiConfig } from '../src/config.ts'
+import { openTestDb, startTestApp, type TestApp } from './fixtures.ts'
 
 let db: TestDb
+let t: TestApp
 
 beforeAll(async () => {
-  db = await createTestDb({ migrationsDir: new URL('../migrations', import.meta.url).pathname, service: 'auth-api' })
+  db = await openTestDb()
+  t = await startTestApp(db)
 })
-afterAll(async () => db?.close())
+afterAll(async () => {
+  await t?.app.close()
+  await db?.close()
+})
 
 describe('auth-api health', () => {
   it('answers liveness and readiness under its public prefix', async () => {
-    const app = buildApp({ config: loadAuthApiConfig({}), db, logger: false })
-    const health = await app.inject({ method: 'GET', url: '/api/auth/health' })
+    const health = await t.app.inject({ method: 'GET', url: '/api/auth/health' })
     expect(health.statusCode).toBe(200)
     expect(health.json()).toMatchObject({ status: 'ok', service: 'auth-api' })
-    const ready = await app.inject({ method: 'GET', url: '/ready' })
+    const ready = await t.app.inject({ method: 'GET', url: '/ready' })
     expect(ready.statusCode).toBe(200)
     expect(ready.json().database.status).toBe('connected')
-    await app.close()
+  })
+
+  it("answers GET /api/health in seed 003's shape", async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/api/health' })
+    expect(response.statusCode).toBe(200)
+    expect(response.json()).toEqual({
+      status: 'healthy',
+      services: { database: { status: 'connected', latency: expect.stringMatching(/^\d+ms$/) } },
+    })
+  })
+
+  it('answers unknown routes with 404 problem+json', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/api/auth/nope' })
+    expect(response.statusCode).toBe(404)
+    expect(response.json().code).toBe('AUTH_API_NOT_FOUND')
   })
 })

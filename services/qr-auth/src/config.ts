@@ -3,6 +3,8 @@ import Type, { type Static } from 'typebox'
 
 export const configSchema = Type.Object({
   ...commonEnv,
+  // Verifies the gateway's signed caller context (x-gatehouse-context).
+  INTERNAL_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   PORT: Type.Integer({ default: 3002, minimum: 1, maximum: 65535 }),
 })
 

@@ -1,22 +1,199 @@
+import { randomUUID } from 'node:crypto'
+import type { IncomingHttpHeaders } from 'node:http'
 import proxy from '@fastify/http-proxy'
-import { sendProblem } from '@gatehouse/service-kit'
-import type { FastifyInstance, FastifyReply } from 'fastify'
-import type { Upstream } from '../upstreams.ts'
+import {
+  INTERNAL_CONTEXT_HEADER,
+  SERVICE_TOKEN_HEADER,
+  type ServiceInstance,
+  sendProblem,
+  signInternalContext,
+} from '@gatehouse/service-kit'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Clock } from '../clock.ts'
+import type { Config } from '../config.ts'
+import type { Bucket, RateLimiter } from '../rate-limit.ts'
+import type { Identity, TenantResolver } from '../tenant-resolution.ts'
+import type { TokenAudit } from '../token-audit.ts'
+import type { Access, Upstream } from '../upstreams.ts'
+import type { UsageSink } from '../usage-sink.ts'
 
-/** One proxy per public prefix. Upstream failures become problem+json quickly: 504 on timeout, 503 when unreachable. */
-export async function proxyRoutes(app: FastifyInstance, options: { upstreams: Upstream[]; timeoutMs: number }) {
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    upstream?: string
+    access?: Access
+  }
+  interface FastifyRequest {
+    identity: Identity | null
+    /** The signed x-gatehouse-context token for this request's upstream. */
+    internalContext: string | null
+  }
+}
+
+const CONTEXT_TTL_SECONDS = 60
+
+/**
+ * Headers a client could use to pose as someone else upstream. They are always removed; the gateway's own
+ * x-gatehouse-context, x-request-id and x-forwarded-* replace them.
+ */
+const IDENTITY_HEADERS = [
+  INTERNAL_CONTEXT_HEADER,
+  SERVICE_TOKEN_HEADER,
+  'x-tenant-id',
+  'x-client-id',
+  'x-user-id',
+  'x-key-id',
+  'x-scopes',
+  'x-api-key',
+  'x-forwarded-user',
+  'x-authenticated-user',
+  'x-real-ip',
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+]
+
+/** On tenant routes the credential stays at the gateway: upstreams trust only the signed context. */
+const CREDENTIAL_HEADERS = ['authorization', 'cookie']
+
+export function forwardedHeaders(
+  request: Pick<FastifyRequest, 'id' | 'ip' | 'protocol' | 'internalContext'>,
+  headers: IncomingHttpHeaders,
+  access: Access,
+) {
+  const out: IncomingHttpHeaders = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith('x-gatehouse-') || IDENTITY_HEADERS.includes(name)) continue
+    if (access === 'tenant' && CREDENTIAL_HEADERS.includes(name)) continue
+    out[name] = value
+  }
+  out['x-request-id'] = request.id
+  out['x-forwarded-for'] = request.ip
+  out['x-forwarded-proto'] = request.protocol
+  if (request.internalContext) out[INTERNAL_CONTEXT_HEADER] = request.internalContext
+  return out
+}
+
+export interface ProxyOptions {
+  upstreams: Upstream[]
+  config: Pick<
+    Config,
+    | 'UPSTREAM_TIMEOUT_MS'
+    | 'INTERNAL_SECRET'
+    | 'AUTH_RATE_LIMIT_MAX'
+    | 'PUBLIC_RATE_LIMIT_MAX'
+    | 'PUBLIC_RATE_LIMIT_WINDOW_MS'
+  >
+  tenants: TenantResolver
+  limiter: RateLimiter
+  usage: UsageSink
+  audit: TokenAudit
+  clock: Clock
+}
+
+/**
+ * One proxy per public prefix. Before forwarding: who is calling (tenant routes require it), the rate limit
+ * (per tenant, or per client IP on public routes), then a signed context for that upstream only. Upstream
+ * failures become problem+json quickly: 504 on timeout, 503 when unreachable.
+ */
+export async function proxyRoutes(app: ServiceInstance, options: ProxyOptions) {
+  const { config, tenants, limiter } = options
+  const ipBucket = (request: FastifyRequest): Bucket => {
+    // POSTs on public routes are the credential endpoints (login, register, refresh, QR create): the tight limit.
+    const tier = request.method === 'POST' ? 'auth' : 'public'
+    return {
+      key: `ip:${tier}:${request.ip}`,
+      name: `ip-${tier}`,
+      policy: {
+        max: tier === 'auth' ? config.AUTH_RATE_LIMIT_MAX : config.PUBLIC_RATE_LIMIT_MAX,
+        windowMs: config.PUBLIC_RATE_LIMIT_WINDOW_MS,
+      },
+    }
+  }
+
+  app.decorateRequest('identity', null)
+  app.decorateRequest('internalContext', null)
+
+  app.addHook('onRequest', async (request, reply) => {
+    const { upstream, access } = request.routeOptions.config
+    if (!upstream || !access) return
+    let identity: Identity | undefined
+    let bucket: Bucket
+    if (access === 'tenant') {
+      const resolved = await tenants.requireTenant(request.headers)
+      identity = resolved
+      bucket = { key: `tenant:${resolved.tenantId}`, name: 'tenant', policy: resolved.rateLimit }
+    } else {
+      identity = await tenants.optionalUser(request.headers)
+      bucket = ipBucket(request)
+    }
+    if (!(await limiter.consume(request, reply, bucket))) return reply
+    const token = await signInternalContext(
+      config.INTERNAL_SECRET,
+      {
+        tenantId: identity?.tenantId,
+        userId: identity?.userId,
+        keyId: identity?.keyId,
+        scopes: identity?.scopes ?? [],
+        requestId: request.id,
+      },
+      { audience: upstream, ttlSeconds: CONTEXT_TTL_SECONDS },
+    )
+    request.identity = identity ?? null
+    request.internalContext = token
+    if (identity?.tenantId || identity?.userId) {
+      const issuedAt = options.clock()
+      options.audit.record({
+        token,
+        clientId: identity.tenantId,
+        keyId: identity.keyId,
+        userId: identity.userId,
+        audience: upstream,
+        requestId: request.id,
+        issuedAt,
+        expiresAt: new Date(issuedAt.getTime() + CONTEXT_TTL_SECONDS * 1000),
+      })
+    }
+  })
+
+  // Exactly one usage event per forwarded request of a tenant, whatever the upstream answered.
+  app.addHook('onResponse', async (request, reply) => {
+    const { identity } = request
+    const { upstream } = request.routeOptions.config
+    if (!identity?.tenantId || !request.internalContext || !upstream) return
+    options.usage.record({
+      id: randomUUID(),
+      occurredAt: options.clock(),
+      tenantId: identity.tenantId,
+      keyId: identity.keyId,
+      userId: identity.userId,
+      upstream,
+      method: request.method,
+      path: request.url.split('?')[0] ?? request.url,
+      status: reply.statusCode,
+      durationMs: Math.round(reply.elapsedTime * 100) / 100,
+      requestId: request.id,
+    })
+  })
+
   for (const upstream of options.upstreams) {
     for (const prefix of upstream.prefixes) {
       await app.register(proxy, {
         upstream: upstream.url,
         prefix,
         rewritePrefix: prefix,
-        http: { requestOptions: { timeout: options.timeoutMs } },
+        config: { upstream: upstream.service, access: upstream.access },
+        http: { requestOptions: { timeout: config.UPSTREAM_TIMEOUT_MS } },
         replyOptions: {
-          rewriteRequestHeaders: (request, headers) => ({ ...headers, 'x-request-id': request.id }),
+          rewriteRequestHeaders: (request, headers) => forwardedHeaders(request, headers, upstream.access),
+          // An upstream's own 503 goes back to the client as it is; the gateway does not retry behind its back.
+          retryDelay: () => null,
           onError: (reply, { error }) => {
             const timedOut = (error as { statusCode?: number }).statusCode === 504
-            reply.log.warn({ upstream: upstream.service, code: (error as { code?: string }).code }, 'upstream failed')
+            reply.log.warn(
+              { upstream: upstream.service, code: (error as { code?: string }).code },
+              'upstream failed',
+            )
             return sendProblem(reply as FastifyReply, {
               code: timedOut ? 'TENANT_GATEWAY_UPSTREAM_TIMEOUT' : 'TENANT_GATEWAY_UPSTREAM_UNAVAILABLE',
               title: timedOut ? 'Gateway timeout' : 'Service unavailable',

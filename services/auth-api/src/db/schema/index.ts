@@ -1,0 +1,5 @@
+export { AUDIT_EVENTS, type AuditEvent, auditLogs } from './audit-logs.ts'
+export { type RefreshToken, refreshTokens } from './refresh-tokens.ts'
+export { type Session, sessions } from './sessions.ts'
+export { signingKeys } from './signing-keys.ts'
+export { type User, users } from './users.ts'

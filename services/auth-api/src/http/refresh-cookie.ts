@@ -1,0 +1,41 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Config } from '../config.ts'
+
+export const REFRESH_COOKIE = 'refresh_token'
+// Sent only to the auth endpoints, never to the rest of the site.
+const COOKIE_PATH = '/api/auth'
+
+function cookieOptions(config: Config) {
+  return { path: COOKIE_PATH, httpOnly: true, secure: config.COOKIE_SECURE, sameSite: 'strict' as const }
+}
+
+export function setRefreshCookie(
+  reply: FastifyReply,
+  config: Config,
+  token: string,
+  expiresAt: Date,
+  now: Date,
+) {
+  const maxAge = Math.max(0, Math.floor((expiresAt.getTime() - now.getTime()) / 1000))
+  reply.setCookie(REFRESH_COOKIE, token, { ...cookieOptions(config), maxAge })
+}
+
+export function clearRefreshCookie(reply: FastifyReply, config: Config) {
+  reply.clearCookie(REFRESH_COOKIE, cookieOptions(config))
+}
+
+/** The body wins over the cookie: a non-browser client says exactly which token it means. */
+export function presentedRefreshToken(
+  request: FastifyRequest,
+  fromBody: string | undefined,
+): string | undefined {
+  return fromBody ?? request.cookies[REFRESH_COOKIE]
+}
+
+/**
+ * Browsers send Fetch Metadata (Sec-Fetch-*), which page scripts cannot forge or remove: they get the refresh
+ * token only as an HttpOnly cookie, so an XSS cannot read it from a response body. Other clients get it in the body.
+ */
+export function wantsRefreshTokenInBody(request: FastifyRequest): boolean {
+  return request.headers['sec-fetch-mode'] === undefined && request.headers['sec-fetch-site'] === undefined
+}

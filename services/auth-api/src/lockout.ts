@@ -1,0 +1,28 @@
+import { type SQL, sql } from 'drizzle-orm'
+import { users } from './db/schema/index.ts'
+
+export interface LockoutPolicy {
+  /** Consecutive failures that lock the account. */
+  threshold: number
+  /** Lock length at the threshold; it doubles with every further failure. */
+  baseSeconds: number
+  maxSeconds: number
+}
+
+/** Lock length after the n-th consecutive failure: 0 below the threshold, then base, 2×base, 4×base … up to max. */
+export function lockSecondsAfter(failures: number, policy: LockoutPolicy): number {
+  if (failures < policy.threshold) return 0
+  return Math.min(policy.maxSeconds, policy.baseSeconds * 2 ** Math.min(failures - policy.threshold, 20))
+}
+
+/**
+ * The same rule as lockSecondsAfter, as the SET expression of the failure counter's UPDATE, so that concurrent
+ * failures each see the count the others wrote.
+ */
+export function lockedUntilAfterFailure(policy: LockoutPolicy, now: Date): SQL {
+  const failures = sql`(${users.failedLoginCount} + 1)`
+  const lockSeconds = sql`least(${policy.maxSeconds}::int, ${policy.baseSeconds}::int * power(2, least(${failures} - ${policy.threshold}::int, 20)))`
+  return sql`case when ${failures} >= ${policy.threshold}::int
+    then ${now.toISOString()}::timestamptz + make_interval(secs => ${lockSeconds})
+    else ${users.lockedUntil} end`
+}

@@ -1,0 +1,123 @@
+import { DUMMY_PASSWORD_HASH, hashPassword, passwordNeedsRehash, verifyPassword } from '@gatehouse/crypto'
+import type { Database } from '@gatehouse/db-kit'
+import { eq, sql } from 'drizzle-orm'
+import { type AuditEntry, type ClientInfo, recordAudit } from './audit.ts'
+import { type User, users } from './db/schema/index.ts'
+import { errors } from './errors.ts'
+import { type LockoutPolicy, lockedUntilAfterFailure } from './lockout.ts'
+import { type OpenedSession, openSession } from './sessions.ts'
+import { normalizeEmail } from './users.ts'
+
+export interface PasswordLogin {
+  email: string
+  password: string
+  client: ClientInfo
+  now: Date
+}
+
+export interface LoginSettings {
+  lockout: LockoutPolicy
+  sessionTtlSeconds: number
+}
+
+/**
+ * Unknown email, wrong password and locked account all end in the same AUTH_API_INVALID_CREDENTIALS after one
+ * argon2 verification and the same two writes, so neither the answer nor its timing tells them apart.
+ */
+export async function loginWithPassword(
+  db: Database,
+  input: PasswordLogin,
+  settings: LoginSettings,
+): Promise<{ user: User; session: OpenedSession }> {
+  const email = normalizeEmail(input.email)
+  const { now, client } = input
+  const [user] = await db.select().from(users).where(eq(users.email, email))
+  const locked = user?.lockedUntil != null && user.lockedUntil > now
+  const storedHash = user?.passwordHash && !locked ? user.passwordHash : undefined
+  const verified = await verifyPassword(storedHash ?? DUMMY_PASSWORD_HASH, input.password)
+
+  if (!user || !storedHash || !verified) {
+    await recordFailure(db, { email, user, locked, client, now, policy: settings.lockout })
+    throw errors.INVALID_CREDENTIALS('The email or password is incorrect.')
+  }
+
+  // Parameters raised since this hash was made: store a fresh one now that we hold the password.
+  const rehashed = passwordNeedsRehash(storedHash) ? await hashPassword(input.password) : undefined
+  return db.transaction(async (tx) => {
+    if (user.failedLoginCount > 0 || user.lockedUntil !== null || rehashed) {
+      await tx
+        .update(users)
+        .set({
+          failedLoginCount: 0,
+          lockedUntil: null,
+          ...(rehashed ? { passwordHash: rehashed, updatedAt: now } : {}),
+        })
+        .where(eq(users.id, user.id))
+    }
+    const session = await openSession(tx, {
+      userId: user.id,
+      client,
+      now,
+      ttlSeconds: settings.sessionTtlSeconds,
+    })
+    await recordAudit(tx, {
+      event: 'LOGIN_SUCCESS',
+      at: now,
+      client,
+      userId: user.id,
+      sessionId: session.sessionId,
+      details: { method: 'password', ...(rehashed ? { passwordRehashed: true } : {}) },
+    })
+    return { user, session }
+  })
+}
+
+async function recordFailure(
+  db: Database,
+  input: {
+    email: string
+    user?: User
+    locked: boolean
+    client: ClientInfo
+    now: Date
+    policy: LockoutPolicy
+  },
+): Promise<void> {
+  const { now, client } = input
+  const failed = (reason: string, userId?: string): AuditEntry => ({
+    event: 'LOGIN_FAILED',
+    at: now,
+    client,
+    userId,
+    details: { reason },
+  })
+  if (input.locked) {
+    // Attempts during a lock neither count nor extend it.
+    await recordAudit(db, failed('account_locked', input.user?.id))
+    return
+  }
+  // Runs for unknown emails too (matching no row), so both paths make the same round trips.
+  const [counted] = await db
+    .update(users)
+    .set({
+      failedLoginCount: sql`${users.failedLoginCount} + 1`,
+      lockedUntil: lockedUntilAfterFailure(input.policy, now),
+    })
+    .where(eq(users.email, input.email))
+    .returning({ id: users.id, failedLoginCount: users.failedLoginCount, lockedUntil: users.lockedUntil })
+  const entries = [failed(counted ? 'wrong_password' : 'unknown_email', counted?.id)]
+  if (
+    counted?.lockedUntil &&
+    counted.lockedUntil > now &&
+    counted.failedLoginCount >= input.policy.threshold
+  ) {
+    entries.push({
+      event: 'ACCOUNT_LOCKED',
+      at: now,
+      client,
+      userId: counted.id,
+      details: { failedAttempts: counted.failedLoginCount, lockedUntil: counted.lockedUntil.toISOString() },
+    })
+  }
+  await recordAudit(db, ...entries)
+}

@@ -1,0 +1,219 @@
+import type { ServiceInstance } from '@gatehouse/service-kit'
+import Type from 'typebox'
+import { recordAudit } from '../audit.ts'
+import type { AuthContext } from '../context.ts'
+import { errors } from '../errors.ts'
+import { authenticate, bearerToken } from '../http/authenticate.ts'
+import { clientInfo } from '../http/client-info.ts'
+import { enforceLimits } from '../http/rate-limits.ts'
+import { clearRefreshCookie, presentedRefreshToken } from '../http/refresh-cookie.ts'
+import {
+  BearerHeaders,
+  Email,
+  Password,
+  RefreshBody,
+  SessionGrant,
+  TokenGrant,
+  UserView,
+  Uuid,
+} from '../http/schemas.ts'
+import { sendGrant } from '../http/token-grant.ts'
+import { loginWithPassword } from '../login.ts'
+import { passwordProblems } from '../password-policy.ts'
+import { findSessionOfRefreshToken, rotateRefreshToken } from '../refresh-tokens.ts'
+import { revokeSessions } from '../sessions.ts'
+import { normalizeEmail, registerUser, userView } from '../users.ts'
+
+/** /api/auth: register, login, refresh, logout, logout-all, me. */
+export async function authRoutes(app: ServiceInstance, { ctx }: { ctx: AuthContext }) {
+  const { config, db, clock } = ctx
+  const window = config.RATE_LIMIT_WINDOW_SECONDS
+  const byIp = (name: string, max: number) => ({
+    name,
+    max,
+    windowSeconds: window,
+    key: (r: { ip: string }) => r.ip,
+  })
+  const registerLimits = enforceLimits(app, [byIp('register-ip', config.RATE_LIMIT_REGISTER_PER_IP)])
+  const loginLimits = enforceLimits(app, [
+    byIp('login-ip', config.RATE_LIMIT_LOGIN_PER_IP),
+    {
+      name: 'login-account',
+      max: config.RATE_LIMIT_LOGIN_PER_ACCOUNT,
+      windowSeconds: window,
+      key: (request) => normalizeEmail((request.body as { email: string }).email),
+    },
+  ])
+  const sessionTtlSeconds = config.SESSION_TTL
+  const lockout = {
+    threshold: config.LOCKOUT_THRESHOLD,
+    baseSeconds: config.LOCKOUT_BASE_SECONDS,
+    maxSeconds: config.LOCKOUT_MAX_SECONDS,
+  }
+
+  app.post(
+    '/register',
+    {
+      preHandler: registerLimits,
+      schema: {
+        body: Type.Object({
+          email: Email,
+          name: Type.String({ minLength: 1, maxLength: 255, pattern: '\\S' }),
+          password: Password,
+          confirmPassword: Password,
+        }),
+        response: { 201: SessionGrant },
+      },
+    },
+    async (request, reply) => {
+      const { email, name, password, confirmPassword } = request.body
+      if (password !== confirmPassword) {
+        throw errors.WEAK_PASSWORD('The passwords do not match.', {
+          errors: [{ path: '/body/confirmPassword', message: 'must match password' }],
+        })
+      }
+      const problems = passwordProblems(password, { email, name })
+      if (problems.length > 0) {
+        throw errors.WEAK_PASSWORD(`The password ${problems.join('; ')}.`, {
+          errors: problems.map((message) => ({ path: '/body/password', message })),
+        })
+      }
+      const { user, session } = await registerUser(db, {
+        email,
+        name,
+        password,
+        client: clientInfo(request),
+        now: clock(),
+        sessionTtlSeconds,
+      })
+      reply.code(201)
+      const grant = await sendGrant(ctx, request, reply, {
+        ...session,
+        userId: user.id,
+        sessionExpiresAt: session.expiresAt,
+      })
+      return { ...grant, user: userView(user) }
+    },
+  )
+
+  app.post(
+    '/login',
+    {
+      preHandler: loginLimits,
+      schema: { body: Type.Object({ email: Email, password: Password }), response: { 200: SessionGrant } },
+    },
+    async (request, reply) => {
+      const { user, session } = await loginWithPassword(
+        db,
+        { ...request.body, client: clientInfo(request), now: clock() },
+        { lockout, sessionTtlSeconds },
+      )
+      const grant = await sendGrant(ctx, request, reply, {
+        ...session,
+        userId: user.id,
+        sessionExpiresAt: session.expiresAt,
+      })
+      return { ...grant, user: userView(user) }
+    },
+  )
+
+  app.post(
+    '/refresh',
+    { schema: { body: RefreshBody, response: { 200: TokenGrant } } },
+    async (request, reply) => {
+      const presented = presentedRefreshToken(request, request.body?.refreshToken)
+      if (!presented)
+        throw errors.UNAUTHENTICATED('Send the refresh token in the cookie or as "refreshToken".')
+      const outcome = await rotateRefreshToken(db, presented, {
+        now: clock(),
+        graceSeconds: config.REFRESH_REUSE_GRACE,
+        client: clientInfo(request),
+      })
+      if (outcome.kind === 'reused') {
+        request.log.warn(
+          { userId: outcome.userId, sessionId: outcome.sessionId },
+          'refresh token reuse: session revoked',
+        )
+        clearRefreshCookie(reply, config)
+        throw errors.TOKEN_REUSED('This token was rotated before; the session has been revoked.')
+      }
+      if (outcome.kind === 'rejected') {
+        clearRefreshCookie(reply, config)
+        throw errors.INVALID_REFRESH_TOKEN('The refresh token is unknown, revoked or expired.')
+      }
+      return sendGrant(ctx, request, reply, outcome)
+    },
+  )
+
+  app.post(
+    '/logout',
+    { schema: { headers: BearerHeaders, body: RefreshBody, response: { 204: Type.Null() } } },
+    async (request, reply) => {
+      const presented = presentedRefreshToken(request, request.body?.refreshToken)
+      let target: { sessionId: string; userId: string } | undefined
+      if (presented) {
+        target = await findSessionOfRefreshToken(db, presented)
+      } else if (bearerToken(request)) {
+        const { session } = await authenticate(ctx, request)
+        target = { sessionId: session.id, userId: session.userId }
+      } else {
+        throw errors.UNAUTHENTICATED('Send the refresh token (cookie or body) or an access token.')
+      }
+      // An unknown or already revoked token still logs out: the answer and the cleared cookie are the same.
+      if (target) {
+        const now = clock()
+        await db.transaction(async (tx) => {
+          const revoked = await revokeSessions(tx, { ...target, reason: 'logout', now })
+          if (revoked.length > 0) {
+            await recordAudit(tx, { event: 'LOGOUT', at: now, client: clientInfo(request), ...target })
+          }
+        })
+      }
+      clearRefreshCookie(reply, config)
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.post(
+    '/logout-all',
+    {
+      schema: {
+        headers: BearerHeaders,
+        response: { 200: Type.Object({ revokedSessions: Type.Integer() }) },
+      },
+    },
+    async (request, reply) => {
+      const { user, session } = await authenticate(ctx, request)
+      const now = clock()
+      const revoked = await db.transaction(async (tx) => {
+        const ids = await revokeSessions(tx, { userId: user.id, reason: 'logout_all', now })
+        await recordAudit(tx, {
+          event: 'LOGOUT_ALL',
+          at: now,
+          client: clientInfo(request),
+          userId: user.id,
+          sessionId: session.id,
+          details: { revokedSessions: ids.length },
+        })
+        return ids
+      })
+      clearRefreshCookie(reply, config)
+      return { revokedSessions: revoked.length }
+    },
+  )
+
+  app.get(
+    '/me',
+    {
+      schema: {
+        headers: BearerHeaders,
+        response: { 200: Type.Object({ user: UserView, sessionId: Uuid }) },
+      },
+    },
+    async (request, reply) => {
+      const { user, session } = await authenticate(ctx, request)
+      reply.header('cache-control', 'no-store')
+      return { user: userView(user), sessionId: session.id }
+    },
+  )
+}

@@ -1,0 +1,87 @@
+import type { ServiceInstance } from '@gatehouse/service-kit'
+import Type from 'typebox'
+import { recordAudit } from '../audit.ts'
+import type { AuthContext } from '../context.ts'
+import { deviceLabel } from '../device.ts'
+import { errors } from '../errors.ts'
+import { authenticate } from '../http/authenticate.ts'
+import { clientInfo } from '../http/client-info.ts'
+import { clearRefreshCookie } from '../http/refresh-cookie.ts'
+import { BearerHeaders, DateTime, Uuid } from '../http/schemas.ts'
+import { listActiveSessions, revokeSessions } from '../sessions.ts'
+
+const SessionView = Type.Object({
+  id: Uuid,
+  device: Type.String(),
+  userAgent: Type.Union([Type.String(), Type.Null()]),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  createdAt: DateTime,
+  lastActiveAt: DateTime,
+  expiresAt: DateTime,
+  current: Type.Boolean(),
+})
+
+/** /api/auth/sessions: the caller's own devices; another user's session is answered as not found. */
+export async function sessionRoutes(app: ServiceInstance, { ctx }: { ctx: AuthContext }) {
+  const { db, clock, config } = ctx
+
+  app.get(
+    '/',
+    {
+      schema: {
+        headers: BearerHeaders,
+        response: { 200: Type.Object({ sessions: Type.Array(SessionView) }) },
+      },
+    },
+    async (request, reply) => {
+      const { user, session: current } = await authenticate(ctx, request)
+      const sessions = await listActiveSessions(db, user.id, clock())
+      reply.header('cache-control', 'no-store')
+      return {
+        sessions: sessions.map((session) => ({
+          id: session.id,
+          device: deviceLabel(session.userAgent),
+          userAgent: session.userAgent,
+          ip: session.ip,
+          createdAt: session.createdAt.toISOString(),
+          lastActiveAt: session.lastUsedAt.toISOString(),
+          expiresAt: session.expiresAt.toISOString(),
+          current: session.id === current.id,
+        })),
+      }
+    },
+  )
+
+  app.delete(
+    '/:id',
+    {
+      schema: {
+        headers: BearerHeaders,
+        params: Type.Object({ id: Uuid }),
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      const { user, session: current } = await authenticate(ctx, request)
+      const now = clock()
+      const sessionId = request.params.id
+      const revoked = await db.transaction(async (tx) => {
+        const ids = await revokeSessions(tx, { userId: user.id, sessionId, reason: 'revoked_by_user', now })
+        if (ids.length > 0) {
+          await recordAudit(tx, {
+            event: 'SESSION_REVOKED',
+            at: now,
+            client: clientInfo(request),
+            userId: user.id,
+            sessionId,
+            details: { revokedFrom: current.id },
+          })
+        }
+        return ids.length > 0
+      })
+      if (!revoked) throw errors.SESSION_NOT_FOUND('No active session of yours has this id.')
+      if (sessionId === current.id) clearRefreshCookie(reply, config)
+      return reply.code(204).send(null)
+    },
+  )
+}

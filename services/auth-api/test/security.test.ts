@@ -1,0 +1,83 @@
+import { PassThrough } from 'node:stream'
+import type { TestDb } from '@gatehouse/db-kit/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bearer, login, me, PASSWORD, refresh, register } from './factories.ts'
+import { openTestDb, startTestApp, type TestApp } from './fixtures.ts'
+
+let db: TestDb
+let t: TestApp
+const logLines: string[] = []
+
+beforeAll(async () => {
+  db = await openTestDb()
+  const stream = new PassThrough()
+  stream.on('data', (chunk: Buffer) => logLines.push(chunk.toString()))
+  t = await startTestApp(db, { logger: { level: 'debug', stream } })
+})
+afterAll(async () => {
+  await t?.app.close()
+  await db?.close()
+})
+
+/** Every secret a full flow hands out, plus the password, to look for afterwards. */
+async function fullFlow(): Promise<string[]> {
+  const secrets: string[] = []
+  const user = await register(t.app, { headers: { 'user-agent': 'flow-test' } })
+  secrets.push(user.password, user.refreshToken, user.accessToken)
+  await me(t.app, user.accessToken)
+  const first = (await refresh(t.app, user.refreshToken)).json()
+  const again = (await refresh(t.app, user.refreshToken)).json() // within grace: same successor
+  expect(again.refreshToken).toBe(first.refreshToken)
+  const cookieRefresh = await t.app.inject({
+    method: 'POST',
+    url: '/api/auth/refresh',
+    cookies: { refresh_token: first.refreshToken },
+  })
+  const second = cookieRefresh.json()
+  secrets.push(first.refreshToken, first.accessToken, second.refreshToken, second.accessToken)
+  t.clock.advance(60)
+  const reuse = await refresh(t.app, user.refreshToken) // reuse attack, logged as a warning
+  expect(reuse.json().code).toBe('AUTH_API_TOKEN_REUSED')
+  await login(t.app, user.email, 'wrong password, logged nowhere')
+  secrets.push('wrong password, logged nowhere')
+  const other = (await login(t.app, user.email, PASSWORD)).json()
+  const third = (await login(t.app, user.email, PASSWORD)).json()
+  secrets.push(other.refreshToken, other.accessToken, third.refreshToken, third.accessToken)
+  await t.app.inject({ method: 'GET', url: '/api/auth/sessions', headers: bearer(other.accessToken) })
+  await t.app.inject({
+    method: 'POST',
+    url: '/api/auth/logout',
+    payload: { refreshToken: other.refreshToken },
+  })
+  await t.app.inject({ method: 'POST', url: '/api/auth/logout-all', headers: bearer(third.accessToken) })
+  return secrets
+}
+
+describe('secrets stay secret', () => {
+  it('leaves no raw refresh token, access token or password in any table after a full flow', async () => {
+    const secrets = await fullFlow()
+    const tables = await db.raw.query<{ name: string }>(
+      "select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'",
+    )
+    expect(tables.map((table) => table.name)).toEqual(
+      expect.arrayContaining(['refresh_tokens', 'sessions', 'audit_logs']),
+    )
+    let rowsScanned = 0
+    for (const { name } of tables) {
+      const rows = await db.raw.query<{ row: string }>(`select row_to_json(t)::text as row from "${name}" t`)
+      for (const { row } of rows) {
+        rowsScanned++
+        for (const secret of secrets) expect(row.includes(secret), `${name} holds a secret`).toBe(false)
+      }
+    }
+    expect(rowsScanned).toBeGreaterThan(10)
+  })
+
+  it('writes no password or token to the logs, even at debug level', async () => {
+    const secrets = await fullFlow()
+    const log = logLines.join('')
+    expect(log).toContain('refresh token reuse')
+    expect(log.length).toBeGreaterThan(1000)
+    for (const secret of secrets) expect(log.includes(secret)).toBe(false)
+  })
+})

@@ -1,0 +1,20 @@
+import { defineErrors } from '@gatehouse/service-kit'
+
+export const errors = defineErrors('TENANT_GATEWAY', {
+  VALIDATION_FAILED: [400, 'Request validation failed'],
+  UNAUTHENTICATED: [401, 'Authentication required'],
+  API_KEY_INVALID: [401, 'Invalid API key'],
+  ACCESS_TOKEN_INVALID: [401, 'Invalid access token'],
+  USER_TOKEN_REQUIRED: [401, 'User access token required'],
+  TENANT_REQUIRED: [400, 'Tenant required'],
+  TENANT_MISMATCH: [403, 'Tenant mismatch'],
+  TENANT_SUSPENDED: [403, 'Tenant suspended'],
+  TENANT_NOT_FOUND: [404, 'Tenant not found'],
+  FORBIDDEN: [403, 'Forbidden'],
+  KEY_NOT_FOUND: [404, 'API key not found'],
+  KEY_REVOKED: [409, 'API key revoked'],
+  MEMBER_NOT_FOUND: [404, 'Member not found'],
+  LAST_OWNER: [409, 'Tenant needs an owner'],
+  RATE_LIMITED: [429, 'Too many requests'],
+  RATE_LIMIT_UNAVAILABLE: [503, 'Rate limiting unavailable'],
+})

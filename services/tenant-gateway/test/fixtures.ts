@@ -1,0 +1,156 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { generateSigningKey, randomToken, type SigningKey } from '@gatehouse/crypto'
+import { createDb, type DbHandle } from '@gatehouse/db-kit'
+import { createTestDb, type TestDb } from '@gatehouse/db-kit/testing'
+import type { LoggerSettings, ServiceInstance } from '@gatehouse/service-kit'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { SignJWT } from 'jose'
+import { buildApp } from '../src/app.ts'
+import { type Config, loadTenantGatewayConfig } from '../src/config.ts'
+import type { UsageSink } from '../src/usage-sink.ts'
+
+export const migrationsDir = new URL('../migrations', import.meta.url).pathname
+export const PEPPER = 'test-pepper-0123456789abcdefghijklmnopqrstuvwxyz'
+export const INTERNAL_SECRET = 'test-internal-secret-0123456789abcdefghijklmnop'
+/** CI sets REDIS_URL; a developer machine runs Redis on the default port. */
+export const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379'
+
+export function openTestDb(): Promise<TestDb> {
+  return createTestDb({ migrationsDir, service: 'tenant-gateway' })
+}
+
+/** A second handle on the same database (another replica's pool on PostgreSQL; the same PGlite otherwise). */
+export async function secondHandle(db: TestDb): Promise<{ handle: DbHandle; close: () => Promise<void> }> {
+  if (!db.url) return { handle: db, close: async () => {} }
+  const handle = await createDb({ url: db.url, max: 5 })
+  return { handle, close: () => handle.close() }
+}
+
+export class TestClock {
+  constructor(public now = new Date('2030-01-01T00:00:00Z')) {}
+  readonly clock = () => new Date(this.now)
+  advance(ms: number): void {
+    this.now = new Date(this.now.getTime() + ms)
+  }
+}
+
+/** auth-api's stand-in: a JWKS endpoint and a way to mint user access tokens. */
+export interface AuthStub {
+  jwksUrl: string
+  key: SigningKey
+  tokenFor(
+    userId: string,
+    options?: { now?: Date; issuer?: string; audience?: string; ttlSeconds?: number },
+  ): Promise<string>
+  close(): Promise<void>
+}
+
+export async function startAuthStub(): Promise<AuthStub> {
+  const key = await generateSigningKey()
+  const server = createServer((request, response) => {
+    if (request.url === '/.well-known/jwks.json') {
+      response.setHeader('content-type', 'application/json')
+      response.end(JSON.stringify({ keys: [key.publicJwk] }))
+      return
+    }
+    response.statusCode = 404
+    response.end()
+  })
+  const url = await listen(server)
+  return {
+    jwksUrl: `${url}/.well-known/jwks.json`,
+    key,
+    async tokenFor(userId, options = {}) {
+      const now = Math.floor((options.now ?? new Date()).getTime() / 1000)
+      return new SignJWT({})
+        .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
+        .setSubject(userId)
+        .setIssuer(options.issuer ?? 'gatehouse-auth')
+        .setAudience(options.audience ?? 'gatehouse')
+        .setIssuedAt(now)
+        .setExpirationTime(now + (options.ttlSeconds ?? 900))
+        .sign(key.privateKey)
+    },
+    close: () => closeServer(server),
+  }
+}
+
+export interface EchoUpstream {
+  url: string
+  app: FastifyInstance
+  close(): Promise<void>
+}
+
+/** An upstream that answers with what it received; `/slow` answers after `slowMs`. */
+export async function startEchoUpstream(service: string, slowMs = 2_000): Promise<EchoUpstream> {
+  const app = Fastify()
+  app.get('/api/auth/health', async () => ({ status: 'ok', service }))
+  app.all('/*', async (request) => {
+    if (request.url.endsWith('/slow')) await new Promise((resolve) => setTimeout(resolve, slowMs))
+    return {
+      service,
+      method: request.method,
+      url: request.url,
+      headers: request.headers,
+      body: request.body ?? null,
+    }
+  })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}`, app, close: () => app.close() }
+}
+
+export function testConfig(overrides: Record<string, string | undefined> = {}): Config {
+  return loadTenantGatewayConfig({
+    NODE_ENV: 'test',
+    API_KEY_PEPPER: PEPPER,
+    INTERNAL_SECRET,
+    LOG_LEVEL: 'silent',
+    // Nothing listens here: a test that proxies sets the upstream it needs.
+    AUTH_API_URL: 'http://127.0.0.1:1',
+    QR_AUTH_URL: 'http://127.0.0.1:1',
+    BOM_TRIGGERS_URL: 'http://127.0.0.1:1',
+    METERING_URL: 'http://127.0.0.1:1',
+    ...overrides,
+  })
+}
+
+export async function gateway(options: {
+  db: DbHandle
+  config?: Record<string, string | undefined>
+  auth?: AuthStub
+  clock?: TestClock
+  usageSink?: UsageSink
+  logger?: LoggerSettings | false
+}): Promise<ServiceInstance> {
+  const config = testConfig({
+    ...(options.auth ? { AUTH_JWKS_URL: options.auth.jwksUrl } : {}),
+    ...options.config,
+  })
+  const app = await buildApp({
+    config,
+    db: options.db,
+    logger: options.logger ?? false,
+    clock: options.clock?.clock,
+    usageSink: options.usageSink,
+  })
+  await app.ready()
+  return app
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
+
+export function randomPepper(): string {
+  return randomToken(32)
+}
+
+function listen(server: Server): Promise<string> {
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`))
+  })
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()))
+}
