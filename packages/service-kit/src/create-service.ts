@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify'
+import { installCallerContext } from './caller-context.ts'
 import { installErrorHandling } from './errors.ts'
 import { type ReadinessProbe, registerHealth } from './health.ts'
 import { type LoggerSettings, loggerOptions } from './logger.ts'
@@ -25,6 +26,8 @@ export interface ServiceOptions {
   trustProxy?: boolean | string | string[]
   /** Public path prefix behind the gateway (e.g. '/api/auth'): health and ready are served there too. */
   publicPrefix?: string
+  /** INTERNAL_SECRET: verify the gateway's signed caller context (request.caller). */
+  internalSecret?: string
 }
 
 declare module 'fastify' {
@@ -75,7 +78,10 @@ export function createService(options: ServiceOptions): ServiceInstance {
     if (app.shuttingDown) reply.header('connection', 'close')
   })
   installErrorHandling(app, codePrefix)
+  if (options.internalSecret)
+    installCallerContext(app, { secret: options.internalSecret, audience: options.name })
   registerHealth(app, '', options.name, codePrefix, options.database)
-  if (options.publicPrefix) registerHealth(app, options.publicPrefix, options.name, codePrefix, options.database)
+  if (options.publicPrefix)
+    registerHealth(app, options.publicPrefix, options.name, codePrefix, options.database)
   return app
 }

@@ -1,3 +1,5 @@
+export { type BootConfig, bootService, defaultDataDir } from './boot.ts'
+export { installCallerContext, requireTenantCaller } from './caller-context.ts'
 export { ConfigError, commonEnv, loadConfig, loadConfigOrExit } from './config.ts'
 export { codePrefixOf, createService, type ServiceInstance, type ServiceOptions } from './create-service.ts'
 export { loadDevSecrets } from './dev-secrets.ts'
@@ -21,4 +23,3 @@ export {
 } from './internal-auth.ts'
 export { type LoggerSettings, loggerOptions, redactPaths } from './logger.ts'
 export { type RunOptions, runService } from './run-service.ts'
-export { type BootConfig, bootService, defaultDataDir } from './boot.ts'

@@ -67,3 +67,50 @@ describe('service token', () => {
     })
   })
 })
+
+describe('caller context on an upstream', () => {
+  async function upstream() {
+    const { createService } = await import('../src/create-service.ts')
+    const { requireTenantCaller } = await import('../src/caller-context.ts')
+    const app = createService({ name: 'metering', logger: false, internalSecret: secret })
+    app.get('/whoami', async (request) => requireTenantCaller(request))
+    return app
+  }
+
+  it('exposes the context the gateway signed', async () => {
+    const app = await upstream()
+    const token = await signInternalContext(
+      secret,
+      { tenantId: 't1', scopes: ['usage:read'] },
+      { audience: 'metering' },
+    )
+    const response = await app.inject({ url: '/whoami', headers: { 'x-gatehouse-context': token } })
+    expect(response.statusCode).toBe(200)
+    expect(response.json()).toMatchObject({ tenantId: 't1', scopes: ['usage:read'] })
+    await app.close()
+  })
+
+  it('refuses a forged or misdirected context and a missing one', async () => {
+    const app = await upstream()
+    const forged = await signInternalContext(
+      'f'.repeat(40),
+      { tenantId: 't1', scopes: [] },
+      { audience: 'metering' },
+    )
+    const misdirected = await signInternalContext(
+      secret,
+      { tenantId: 't1', scopes: [] },
+      { audience: 'auth-api' },
+    )
+    for (const headers of [
+      { 'x-gatehouse-context': forged },
+      { 'x-gatehouse-context': misdirected },
+      { 'x-tenant-id': 't1' },
+    ]) {
+      const response = await app.inject({ url: '/whoami', headers })
+      expect(response.statusCode).toBe(401)
+      expect(response.headers['content-type']).toContain('application/problem+json')
+    }
+    await app.close()
+  })
+})

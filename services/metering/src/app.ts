@@ -13,6 +13,7 @@ export function buildApp({ config, db, logger }: AppDeps): ServiceInstance {
     name: 'metering',
     publicPrefix: '/api/usage',
     database: db,
+    internalSecret: config.INTERNAL_SECRET,
     logger: logger ?? { level: config.LOG_LEVEL, pretty: config.LOG_PRETTY },
   })
 }
