@@ -49,6 +49,7 @@ export function buildApp({ config, db, logger, clock = systemClock }: AppDeps): 
     database: db,
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: trustedProxies(config),
+    ...(config.INTERNAL_SECRET ? { internalSecret: config.INTERNAL_SECRET } : {}),
     logger: logger ?? { level: config.LOG_LEVEL, pretty: config.LOG_PRETTY },
   })
 

@@ -1,4 +1,5 @@
 import type { Database } from '@gatehouse/db-kit'
+import { prepared } from './db/prepared.ts'
 import { type AuditEvent, auditLogs } from './db/schema/index.ts'
 
 /** Who is calling: recorded on sessions and in the audit log. */
@@ -31,5 +32,5 @@ export function auditRow(entry: AuditEntry): typeof auditLogs.$inferInsert {
 /** Pass the transaction when the event must commit or roll back with the change it describes. */
 export async function recordAudit(db: Database, ...entries: AuditEntry[]): Promise<void> {
   if (entries.length === 0) return
-  await db.insert(auditLogs).values(entries.map(auditRow))
+  await prepared(db.insert(auditLogs).values(entries.map(auditRow)), 'insert_audit')
 }

@@ -2,6 +2,7 @@ import { DUMMY_PASSWORD_HASH, hashPassword, passwordNeedsRehash, verifyPassword 
 import type { Database } from '@gatehouse/db-kit'
 import { eq, sql } from 'drizzle-orm'
 import { type AuditEntry, type ClientInfo, recordAudit } from './audit.ts'
+import { prepared } from './db/prepared.ts'
 import { type User, users } from './db/schema/index.ts'
 import { errors } from './errors.ts'
 import { type LockoutPolicy, lockedUntilAfterFailure } from './lockout.ts'
@@ -31,7 +32,7 @@ export async function loginWithPassword(
 ): Promise<{ user: User; session: OpenedSession }> {
   const email = normalizeEmail(input.email)
   const { now, client } = input
-  const [user] = await db.select().from(users).where(eq(users.email, email))
+  const [user] = await prepared(db.select().from(users).where(eq(users.email, email)), 'select_user_by_email')
   const locked = user?.lockedUntil != null && user.lockedUntil > now
   const storedHash = user?.passwordHash && !locked ? user.passwordHash : undefined
   const verified = await verifyPassword(storedHash ?? DUMMY_PASSWORD_HASH, input.password)

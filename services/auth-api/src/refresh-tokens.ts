@@ -4,6 +4,7 @@ import type { Database } from '@gatehouse/db-kit'
 import { and, eq, gt, isNull, sql } from 'drizzle-orm'
 import { type ClientInfo, recordAudit } from './audit.ts'
 import { addSeconds } from './clock.ts'
+import { prepared } from './db/prepared.ts'
 import { refreshTokens, sessions } from './db/schema/index.ts'
 import { openSuccessor, sealSuccessor } from './successor-seal.ts'
 
@@ -24,14 +25,17 @@ export async function issueRefreshToken(
   input: { userId: string; sessionId: string; familyId: string; expiresAt: Date; now: Date },
 ): Promise<string> {
   const token = randomToken()
-  await tx.insert(refreshTokens).values({
-    userId: input.userId,
-    sessionId: input.sessionId,
-    familyId: input.familyId,
-    tokenHash: hashRefreshToken(token),
-    expiresAt: input.expiresAt,
-    createdAt: input.now,
-  })
+  await prepared(
+    tx.insert(refreshTokens).values({
+      userId: input.userId,
+      sessionId: input.sessionId,
+      familyId: input.familyId,
+      tokenHash: hashRefreshToken(token),
+      expiresAt: input.expiresAt,
+      createdAt: input.now,
+    }),
+    'insert_refresh_token',
+  )
   return token
 }
 
@@ -73,47 +77,59 @@ export async function rotateRefreshToken(
   const tokenHash = hashRefreshToken(presented)
   const { now } = settings
   return db.transaction(async (tx) => {
-    const [session] = await tx
-      .update(sessions)
-      .set({ lastUsedAt: now })
-      .where(
-        and(
-          eq(
-            sessions.id,
-            sql`(select ${refreshTokens.sessionId} from ${refreshTokens} where ${refreshTokens.tokenHash} = ${tokenHash})`,
+    const [session] = await prepared(
+      tx
+        .update(sessions)
+        .set({ lastUsedAt: now })
+        .where(
+          and(
+            eq(
+              sessions.id,
+              sql`(select ${refreshTokens.sessionId} from ${refreshTokens} where ${refreshTokens.tokenHash} = ${tokenHash})`,
+            ),
+            isNull(sessions.revokedAt),
+            gt(sessions.expiresAt, now),
           ),
-          isNull(sessions.revokedAt),
-          gt(sessions.expiresAt, now),
-        ),
-      )
-      .returning({ id: sessions.id, expiresAt: sessions.expiresAt })
+        )
+        .returning({ id: sessions.id, expiresAt: sessions.expiresAt }),
+      'lock_session_of_token',
+    )
     if (!session) return { kind: 'rejected' }
 
-    const [token] = await tx.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash))
+    const [token] = await prepared(
+      tx.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash)),
+      'select_refresh_token',
+    )
     if (!token || token.revoked || token.expiresAt <= now) return { kind: 'rejected' }
     const granted = { userId: token.userId, sessionId: session.id, sessionExpiresAt: session.expiresAt }
 
     if (token.usedAt === null) {
       const successor = randomToken()
       const successorId = randomUUID()
-      await tx.insert(refreshTokens).values({
-        id: successorId,
-        userId: token.userId,
-        sessionId: token.sessionId,
-        familyId: token.familyId,
-        parentId: token.id,
-        tokenHash: hashRefreshToken(successor),
-        expiresAt: token.expiresAt,
-        createdAt: now,
-      })
-      await tx
-        .update(refreshTokens)
-        .set({
-          usedAt: now,
-          replacedBy: successorId,
-          successorCiphertext: settings.graceSeconds > 0 ? sealSuccessor(presented, successor) : null,
-        })
-        .where(eq(refreshTokens.id, token.id))
+      await prepared(
+        tx.insert(refreshTokens).values({
+          id: successorId,
+          userId: token.userId,
+          sessionId: token.sessionId,
+          familyId: token.familyId,
+          parentId: token.id,
+          tokenHash: hashRefreshToken(successor),
+          expiresAt: token.expiresAt,
+          createdAt: now,
+        }),
+        'insert_successor_token',
+      )
+      await prepared(
+        tx
+          .update(refreshTokens)
+          .set({
+            usedAt: now,
+            replacedBy: successorId,
+            successorCiphertext: settings.graceSeconds > 0 ? sealSuccessor(presented, successor) : null,
+          })
+          .where(eq(refreshTokens.id, token.id)),
+        'mark_token_used',
+      )
       await recordAudit(tx, {
         event: 'TOKEN_REFRESHED',
         at: now,
@@ -163,9 +179,12 @@ export async function findSessionOfRefreshToken(
   presented: string,
 ): Promise<{ sessionId: string; userId: string } | undefined> {
   if (!isWellFormedRefreshToken(presented)) return undefined
-  const [row] = await db
-    .select({ sessionId: refreshTokens.sessionId, userId: refreshTokens.userId })
-    .from(refreshTokens)
-    .where(eq(refreshTokens.tokenHash, hashRefreshToken(presented)))
+  const [row] = await prepared(
+    db
+      .select({ sessionId: refreshTokens.sessionId, userId: refreshTokens.userId })
+      .from(refreshTokens)
+      .where(eq(refreshTokens.tokenHash, hashRefreshToken(presented))),
+    'select_session_of_token',
+  )
   return row
 }

@@ -3,6 +3,7 @@ import type { Database } from '@gatehouse/db-kit'
 import { and, desc, eq, gt, isNull } from 'drizzle-orm'
 import type { ClientInfo } from './audit.ts'
 import { addSeconds } from './clock.ts'
+import { prepared } from './db/prepared.ts'
 import { refreshTokens, type Session, sessions, type User, users } from './db/schema/index.ts'
 import { issueRefreshToken } from './refresh-tokens.ts'
 
@@ -21,15 +22,18 @@ export async function openSession(
 ): Promise<OpenedSession> {
   const sessionId = randomUUID()
   const expiresAt = addSeconds(input.now, input.ttlSeconds)
-  await tx.insert(sessions).values({
-    id: sessionId,
-    userId: input.userId,
-    userAgent: input.client.userAgent ?? null,
-    ip: input.client.ip,
-    createdAt: input.now,
-    lastUsedAt: input.now,
-    expiresAt,
-  })
+  await prepared(
+    tx.insert(sessions).values({
+      id: sessionId,
+      userId: input.userId,
+      userAgent: input.client.userAgent ?? null,
+      ip: input.client.ip,
+      createdAt: input.now,
+      lastUsedAt: input.now,
+      expiresAt,
+    }),
+    'insert_session',
+  )
   const refreshToken = await issueRefreshToken(tx, {
     userId: input.userId,
     sessionId,
@@ -45,18 +49,21 @@ export async function findActiveSession(
   db: Database,
   input: { sessionId: string; userId: string; now: Date },
 ): Promise<{ session: Session; user: User } | undefined> {
-  const [row] = await db
-    .select({ session: sessions, user: users })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(
-      and(
-        eq(sessions.id, input.sessionId),
-        eq(sessions.userId, input.userId),
-        isNull(sessions.revokedAt),
-        gt(sessions.expiresAt, input.now),
+  const [row] = await prepared(
+    db
+      .select({ session: sessions, user: users })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(
+        and(
+          eq(sessions.id, input.sessionId),
+          eq(sessions.userId, input.userId),
+          isNull(sessions.revokedAt),
+          gt(sessions.expiresAt, input.now),
+        ),
       ),
-    )
+    'select_active_session',
+  )
   return row
 }
 
@@ -79,18 +86,24 @@ export async function revokeSessions(
   const sessionScope = input.sessionId
     ? and(eq(sessions.userId, input.userId), eq(sessions.id, input.sessionId))
     : eq(sessions.userId, input.userId)
-  const revoked = await tx
-    .update(sessions)
-    .set({ revokedAt: input.now, revokedReason: input.reason })
-    .where(and(sessionScope, isNull(sessions.revokedAt)))
-    .returning({ id: sessions.id })
+  const revoked = await prepared(
+    tx
+      .update(sessions)
+      .set({ revokedAt: input.now, revokedReason: input.reason })
+      .where(and(sessionScope, isNull(sessions.revokedAt)))
+      .returning({ id: sessions.id }),
+    'revoke_sessions',
+  )
   if (revoked.length === 0) return []
   const tokenScope = input.sessionId
     ? and(eq(refreshTokens.userId, input.userId), eq(refreshTokens.sessionId, input.sessionId))
     : eq(refreshTokens.userId, input.userId)
-  await tx
-    .update(refreshTokens)
-    .set({ revoked: true, revokedReason: input.reason, revokedAt: input.now })
-    .where(and(tokenScope, eq(refreshTokens.revoked, false)))
+  await prepared(
+    tx
+      .update(refreshTokens)
+      .set({ revoked: true, revokedReason: input.reason, revokedAt: input.now })
+      .where(and(tokenScope, eq(refreshTokens.revoked, false))),
+    'revoke_session_tokens',
+  )
   return revoked.map((row) => row.id)
 }

@@ -109,8 +109,7 @@ describe('access tokens and the JWKS', () => {
         .setExpirationTime(now + 600)
         .setProtectedHeader({ alg: 'HS256', kid: ours.kid, typ: 'at+jwt' })
         .sign(new TextEncoder().encode(String(ours.publicJwk.x))),
-      ourKidOtherAlg:
-        unsigned({ alg: 'ES256', typ: 'at+jwt', kid: ours.kid }, { sub: user.user.id }) + 'AAAA',
+      ourKidOtherAlg: `${unsigned({ alg: 'ES256', typ: 'at+jwt', kid: ours.kid }, { sub: user.user.id })}AAAA`,
       unknownKid: await sign(ours, { kid: 'no-such-key' }),
       serviceToken: await signServiceToken(INTERNAL_SECRET, { issuer: 'qr-auth', audience: 'auth-api' }),
       refreshTokenAsBearer: user.refreshToken,

@@ -81,9 +81,9 @@ export async function listMembers(db: Database, clientId: string): Promise<Membe
 }
 
 /**
- * Membership changes of one tenant run one at a time (its clients row is the lock; `no key update` leaves foreign-key
- * checks of other writers alone), so two owners demoting each
- * other at once cannot leave it without an owner; one lock, taken first, cannot deadlock.
+ * Membership changes of one tenant run one at a time, its clients row being the lock (`no key update` leaves other
+ * writers' foreign-key checks alone). So two owners demoting each other at once cannot leave it without an owner,
+ * and one lock taken first cannot deadlock.
  */
 async function lockTenantMemberships(tx: Database, clientId: string): Promise<void> {
   await tx.select({ id: clients.id }).from(clients).where(eq(clients.id, clientId)).for('no key update')

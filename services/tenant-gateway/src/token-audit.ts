@@ -1,8 +1,8 @@
 import { sha256Hex } from '@gatehouse/crypto'
 import type { Database } from '@gatehouse/db-kit'
 import type { FastifyBaseLogger } from 'fastify'
+import { sql } from 'drizzle-orm'
 import { createBatcher } from './batcher.ts'
-import { verificationTokens } from './db/schema/index.ts'
 
 export interface IssuedToken {
   token: string
@@ -13,6 +13,17 @@ export interface IssuedToken {
   requestId: string
   issuedAt: Date
   expiresAt: Date
+}
+
+interface AuditRow {
+  jti: string
+  client_id: string | null
+  key_id: string | null
+  user_id: string | null
+  audience: string
+  request_id: string
+  issued_at: string
+  expires_at: string
 }
 
 export interface TokenAudit {
@@ -26,24 +37,30 @@ export interface TokenAudit {
  * itself is not stored: `jti` is its SHA-256, which identifies it for an investigation and is useless to replay.
  */
 export function createTokenAudit(db: Database, log: FastifyBaseLogger): TokenAudit {
-  const batcher = createBatcher<typeof verificationTokens.$inferInsert>({
+  const batcher = createBatcher<AuditRow>({
     name: 'verification_tokens',
     log,
+    // One JSON parameter instead of 8 per row: a quarter of the cost of a multi-row VALUES insert.
     write: async (rows) => {
-      await db.insert(verificationTokens).values(rows).onConflictDoNothing()
+      await db.execute(sql`
+        insert into verification_tokens (jti, client_id, key_id, user_id, audience, request_id, issued_at, expires_at)
+        select jti, client_id, key_id, user_id, audience, request_id, issued_at, expires_at
+        from json_to_recordset(${JSON.stringify(rows)}::json) as r(jti text, client_id uuid, key_id uuid, user_id text,
+          audience text, request_id text, issued_at timestamptz, expires_at timestamptz)
+        on conflict (jti) do nothing`)
     },
   })
   return {
     record(issued) {
       batcher.add({
         jti: sha256Hex(issued.token),
-        clientId: issued.clientId,
-        keyId: issued.keyId,
-        userId: issued.userId,
+        client_id: issued.clientId ?? null,
+        key_id: issued.keyId ?? null,
+        user_id: issued.userId ?? null,
         audience: issued.audience,
-        requestId: issued.requestId,
-        issuedAt: issued.issuedAt,
-        expiresAt: issued.expiresAt,
+        request_id: issued.requestId,
+        issued_at: issued.issuedAt.toISOString(),
+        expires_at: issued.expiresAt.toISOString(),
       })
     },
     flush: () => batcher.flush(),
