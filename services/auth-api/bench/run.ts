@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:net'
+import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { hashPassword, verifyPassword } from '@gatehouse/crypto'
 import { createDb, migrateUp } from '@gatehouse/db-kit'
@@ -40,7 +41,10 @@ function freePort(): Promise<number> {
 
 async function waitHealthy(base: string): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const ok = await fetch(`${base}/health`).then((response) => response.ok, () => false)
+    const ok = await fetch(`${base}/health`).then(
+      (response) => response.ok,
+      () => false,
+    )
     if (ok) return
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
@@ -104,22 +108,31 @@ try {
   await migrateUp(db, { migrationsDir: `${serviceDir}/migrations`, service: 'auth-api' })
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
-  server = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), '--import', 'tsx', 'src/server.ts'], {
-    cwd: serviceDir,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      DATABASE_URL: dbUrl.toString(),
-      LOG_LEVEL: 'warn',
-      INTERNAL_SECRET: randomBytes(32).toString('base64url'),
-      CRON_SECRET: randomBytes(32).toString('base64url'),
-      RATE_LIMIT_LOGIN_PER_IP: '1000000000',
-      RATE_LIMIT_LOGIN_PER_ACCOUNT: '1000000000',
-      REDIS_URL: '',
+  server = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []),
+      '--import',
+      'tsx',
+      'src/server.ts',
+    ],
+    {
+      cwd: serviceDir,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        PORT: String(port),
+        DATABASE_URL: dbUrl.toString(),
+        LOG_LEVEL: 'warn',
+        INTERNAL_SECRET: randomBytes(32).toString('base64url'),
+        CRON_SECRET: randomBytes(32).toString('base64url'),
+        RATE_LIMIT_LOGIN_PER_IP: '1000000000',
+        RATE_LIMIT_LOGIN_PER_ACCOUNT: '1000000000',
+        REDIS_URL: '',
+      },
     },
-  })
+  )
   await waitHealthy(base)
 
   const json = { 'content-type': 'application/json' }
@@ -130,15 +143,28 @@ try {
     body: JSON.stringify({ email, name: 'Bench', password: PASSWORD, confirmPassword: PASSWORD }),
   }).then((response) => response.json() as Promise<{ accessToken: string }>)
 
-  // Every refresh and logout needs a token of its own: sessions opened directly, no argon2 involved.
+  // Every refresh and logout needs a token of its own: sessions opened directly (no argon2), spread over users
+  // as in real traffic.
+  const passwordHash = await hashPassword(PASSWORD)
+  const userIds: string[] = []
+  for (let i = 0; i < 50; i++) {
+    const [row] = await db.raw.query<{ id: string }>(
+      'insert into users (email, name, password_hash) values ($1, $2, $3) returning id',
+      [`bench-${i}-${randomBytes(4).toString('hex')}@example.com`, 'Bench', passwordHash],
+    )
+    userIds.push(row!.id)
+  }
   const tokensFor = async (count: number): Promise<string[]> => {
-    const [user] = await db.raw.query<{ id: string }>('select id from users where email = $1', [email])
     const tokens: string[] = []
     for (let i = 0; i < count; i += 20) {
-      const batch = Array.from({ length: Math.min(20, count - i) }, () =>
-        db.db.transaction((tx) =>
-          openSession(tx, { userId: user!.id, client: { ip: '127.0.0.1' }, now: new Date(), ttlSeconds: 3600 }),
-        ),
+      const batch = Array.from({ length: Math.min(20, count - i) }, (_, j) =>
+        openSession(db.db, {
+          userId: userIds[(i + j) % userIds.length]!,
+          client: { ip: '127.0.0.1' },
+          now: new Date(),
+          ttlSeconds: 3600,
+          audit: { event: 'LOGIN_SUCCESS', details: { method: 'bench' } },
+        }),
       )
       for (const session of await Promise.all(batch)) tokens.push(session.refreshToken)
     }
@@ -146,21 +172,38 @@ try {
   }
   const refreshTokens = await tokensFor(4000)
   const logoutTokens = await tokensFor(4000)
+  await db.raw.exec('analyze')
   const withToken = (tokens: string[]) => (request: autocannon.Request) => ({
     ...request,
     body: JSON.stringify({ refreshToken: tokens.pop() }),
   })
 
   // Warm-up: JIT, connection pool, signing key cache.
-  await cannon('warm-up', { url: `${base}/api/auth/me`, headers: { authorization: `Bearer ${registered.accessToken}` }, duration: 2 }, 200)
+  await cannon(
+    'warm-up',
+    {
+      url: `${base}/api/auth/me`,
+      headers: { authorization: `Bearer ${registered.accessToken}` },
+      duration: 2,
+    },
+    200,
+  )
 
   const results: Figures[] = []
   // The ceiling on this machine: the same server answering without any database or crypto work.
   results.push(await cannon('health (no db)', { url: `${base}/health`, duration: 5 }, 200))
-  const loginRequest = { method: 'POST' as const, headers: json, body: JSON.stringify({ email, password: PASSWORD }) }
+  const loginRequest = {
+    method: 'POST' as const,
+    headers: json,
+    body: JSON.stringify({ email, password: PASSWORD }),
+  }
   results.push(await cannon('login', { url: `${base}/api/auth/login`, ...loginRequest, amount: 400 }, 200))
   results.push(
-    await cannon('login (c=1)', { url: `${base}/api/auth/login`, ...loginRequest, amount: 60, connections: 1 }, 200),
+    await cannon(
+      'login (c=1)',
+      { url: `${base}/api/auth/login`, ...loginRequest, amount: 60, connections: 1 },
+      200,
+    ),
   )
   results.push(
     await cannon(
@@ -176,7 +219,11 @@ try {
   results.push(
     await cannon(
       'me',
-      { url: `${base}/api/auth/me`, headers: { authorization: `Bearer ${registered.accessToken}` }, duration: 8 },
+      {
+        url: `${base}/api/auth/me`,
+        headers: { authorization: `Bearer ${registered.accessToken}` },
+        duration: 8,
+      },
       200,
     ),
   )
@@ -193,17 +240,16 @@ try {
   )
 
   // Same hash parameters as the server; measured while the server is idle.
-  const hash = await hashPassword(PASSWORD)
-  await argon2Latencies(hash, 10, 1)
-  const argonAlone = percentile(await argon2Latencies(hash, 60, 1), 50)
-  const argonLoaded = percentile(await argon2Latencies(hash, 400, CONCURRENCY), 50)
+  await argon2Latencies(passwordHash, 10, 1)
+  const argonAlone = percentile(await argon2Latencies(passwordHash, 60, 1), 50)
+  const argonLoaded = percentile(await argon2Latencies(passwordHash, 400, CONCURRENCY), 50)
 
   const row = (f: Figures) =>
     `| ${f.name.padEnd(14)} | ${String(f.p50).padStart(4)} ms | ${String(f.p99).padStart(4)} ms | ${f.mean.toFixed(2).padStart(7)} ms | ${f.rps.toFixed(0).padStart(6)} | ${String(f.requests).padStart(6)} |`
   const login = results.find((f) => f.name === 'login')!
   const loginSolo = results.find((f) => f.name === 'login (c=1)')!
   const lines = [
-    `auth-api bench: concurrency ${CONCURRENCY} (unless noted), PostgreSQL, Node ${process.version}`,
+    `auth-api bench: concurrency ${CONCURRENCY} (unless noted), PostgreSQL, Node ${process.version}, ${cpus().length} CPUs, load average at the end ${loadavg()[0]!.toFixed(1)}`,
     '',
     '| endpoint       |   p50   |   p99   |    mean    |  req/s | requests |',
     '|----------------|---------|---------|------------|--------|----------|',
@@ -216,7 +262,9 @@ try {
   process.stdout.write(`${lines.join('\n')}\n`)
 } finally {
   server?.kill('SIGTERM')
-  await new Promise((resolve) => (server && server.exitCode === null ? server.once('exit', resolve) : resolve(null)))
+  await new Promise((resolve) =>
+    server && server.exitCode === null ? server.once('exit', resolve) : resolve(null),
+  )
   await db.close()
   await onServer(`drop database if exists ${dbName} with (force)`)
 }

@@ -9,15 +9,10 @@ export interface LockoutPolicy {
   maxSeconds: number
 }
 
-/** Lock length after the n-th consecutive failure: 0 below the threshold, then base, 2×base, 4×base … up to max. */
-export function lockSecondsAfter(failures: number, policy: LockoutPolicy): number {
-  if (failures < policy.threshold) return 0
-  return Math.min(policy.maxSeconds, policy.baseSeconds * 2 ** Math.min(failures - policy.threshold, 20))
-}
-
 /**
- * The same rule as lockSecondsAfter, as the SET expression of the failure counter's UPDATE, so that concurrent
- * failures each see the count the others wrote.
+ * Lock length after the n-th consecutive failure: nothing below the threshold, then base, 2×base, 4×base … up to
+ * max. Written as the SET expression of the failure counter's UPDATE, so concurrent failures each see the count
+ * the others wrote.
  */
 export function lockedUntilAfterFailure(policy: LockoutPolicy, now: Date): SQL {
   const failures = sql`(${users.failedLoginCount} + 1)`

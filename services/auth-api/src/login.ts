@@ -44,33 +44,27 @@ export async function loginWithPassword(
 
   // Parameters raised since this hash was made: store a fresh one now that we hold the password.
   const rehashed = passwordNeedsRehash(storedHash) ? await hashPassword(input.password) : undefined
-  return db.transaction(async (tx) => {
-    if (user.failedLoginCount > 0 || user.lockedUntil !== null || rehashed) {
-      await tx
-        .update(users)
-        .set({
-          failedLoginCount: 0,
-          lockedUntil: null,
-          ...(rehashed ? { passwordHash: rehashed, updatedAt: now } : {}),
-        })
-        .where(eq(users.id, user.id))
-    }
-    const session = await openSession(tx, {
-      userId: user.id,
-      client,
-      now,
-      ttlSeconds: settings.sessionTtlSeconds,
-    })
-    await recordAudit(tx, {
+  if (user.failedLoginCount > 0 || user.lockedUntil !== null || rehashed) {
+    await db
+      .update(users)
+      .set({
+        failedLoginCount: 0,
+        lockedUntil: null,
+        ...(rehashed ? { passwordHash: rehashed, updatedAt: now } : {}),
+      })
+      .where(eq(users.id, user.id))
+  }
+  const session = await openSession(db, {
+    userId: user.id,
+    client,
+    now,
+    ttlSeconds: settings.sessionTtlSeconds,
+    audit: {
       event: 'LOGIN_SUCCESS',
-      at: now,
-      client,
-      userId: user.id,
-      sessionId: session.sessionId,
       details: { method: 'password', ...(rehashed ? { passwordRehashed: true } : {}) },
-    })
-    return { user, session }
+    },
   })
+  return { user, session }
 }
 
 async function recordFailure(

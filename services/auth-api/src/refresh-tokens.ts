@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto'
 import { randomToken, sha256Hex } from '@gatehouse/crypto'
 import type { Database } from '@gatehouse/db-kit'
 import { and, eq, gt, isNull, sql } from 'drizzle-orm'
-import { type ClientInfo, recordAudit } from './audit.ts'
+import { auditRow, type ClientInfo, recordAudit } from './audit.ts'
 import { addSeconds } from './clock.ts'
 import { prepared } from './db/prepared.ts'
-import { refreshTokens, sessions } from './db/schema/index.ts'
+import { auditLogs, refreshTokens, sessions } from './db/schema/index.ts'
 import { openSuccessor, sealSuccessor } from './successor-seal.ts'
 
 // randomToken(32): 43 base64url characters. Anything else is refused before touching the database.
@@ -18,25 +18,6 @@ export function isWellFormedRefreshToken(token: string): boolean {
 /** Refresh tokens carry 256 random bits, so a plain SHA-256 is enough to make the stored value useless. */
 export function hashRefreshToken(token: string): string {
   return sha256Hex(token)
-}
-
-export async function issueRefreshToken(
-  tx: Database,
-  input: { userId: string; sessionId: string; familyId: string; expiresAt: Date; now: Date },
-): Promise<string> {
-  const token = randomToken()
-  await prepared(
-    tx.insert(refreshTokens).values({
-      userId: input.userId,
-      sessionId: input.sessionId,
-      familyId: input.familyId,
-      tokenHash: hashRefreshToken(token),
-      expiresAt: input.expiresAt,
-      createdAt: input.now,
-    }),
-    'insert_refresh_token',
-  )
-  return token
 }
 
 interface Granted {
@@ -106,20 +87,23 @@ export async function rotateRefreshToken(
     if (token.usedAt === null) {
       const successor = randomToken()
       const successorId = randomUUID()
-      await prepared(
-        tx.insert(refreshTokens).values({
-          id: successorId,
-          userId: token.userId,
-          sessionId: token.sessionId,
-          familyId: token.familyId,
-          parentId: token.id,
-          tokenHash: hashRefreshToken(successor),
-          expiresAt: token.expiresAt,
-          createdAt: now,
-        }),
-        'insert_successor_token',
+      // One statement: the successor, the parent marked used, and the audit event.
+      const insertSuccessor = tx.$with('successor').as(
+        tx
+          .insert(refreshTokens)
+          .values({
+            id: successorId,
+            userId: token.userId,
+            sessionId: token.sessionId,
+            familyId: token.familyId,
+            parentId: token.id,
+            tokenHash: hashRefreshToken(successor),
+            expiresAt: token.expiresAt,
+            createdAt: now,
+          })
+          .returning({ id: refreshTokens.id }),
       )
-      await prepared(
+      const markParentUsed = tx.$with('parent').as(
         tx
           .update(refreshTokens)
           .set({
@@ -127,16 +111,24 @@ export async function rotateRefreshToken(
             replacedBy: successorId,
             successorCiphertext: settings.graceSeconds > 0 ? sealSuccessor(presented, successor) : null,
           })
-          .where(eq(refreshTokens.id, token.id)),
-        'mark_token_used',
+          .where(eq(refreshTokens.id, token.id))
+          .returning({ id: refreshTokens.id }),
       )
-      await recordAudit(tx, {
-        event: 'TOKEN_REFRESHED',
-        at: now,
-        client: settings.client,
-        userId: token.userId,
-        sessionId: token.sessionId,
-      })
+      await prepared(
+        tx
+          .with(insertSuccessor, markParentUsed)
+          .insert(auditLogs)
+          .values(
+            auditRow({
+              event: 'TOKEN_REFRESHED',
+              at: now,
+              client: settings.client,
+              userId: token.userId,
+              sessionId: token.sessionId,
+            }),
+          ),
+        'rotate_refresh_token',
+      )
       return { kind: 'rotated', refreshToken: successor, ...granted }
     }
 
@@ -171,20 +163,4 @@ export async function rotateRefreshToken(
     })
     return { kind: 'reused', userId: token.userId, sessionId: token.sessionId, familyId: token.familyId }
   })
-}
-
-/** Logout by refresh token (any token of the session, used or not). Answers the session revoked, if any. */
-export async function findSessionOfRefreshToken(
-  db: Database,
-  presented: string,
-): Promise<{ sessionId: string; userId: string } | undefined> {
-  if (!isWellFormedRefreshToken(presented)) return undefined
-  const [row] = await prepared(
-    db
-      .select({ sessionId: refreshTokens.sessionId, userId: refreshTokens.userId })
-      .from(refreshTokens)
-      .where(eq(refreshTokens.tokenHash, hashRefreshToken(presented))),
-    'select_session_of_token',
-  )
-  return row
 }

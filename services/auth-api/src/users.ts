@@ -1,6 +1,6 @@
 import { hashPassword } from '@gatehouse/crypto'
 import type { Database } from '@gatehouse/db-kit'
-import { type ClientInfo, recordAudit } from './audit.ts'
+import type { ClientInfo } from './audit.ts'
 import { type User, users } from './db/schema/index.ts'
 import { errors } from './errors.ts'
 import { type OpenedSession, openSession } from './sessions.ts'
@@ -62,13 +62,7 @@ export async function registerUser(
       client: input.client,
       now: input.now,
       ttlSeconds: input.sessionTtlSeconds,
-    })
-    await recordAudit(tx, {
-      event: 'REGISTER',
-      at: input.now,
-      client: input.client,
-      userId: user.id,
-      sessionId: session.sessionId,
+      audit: { event: 'REGISTER' },
     })
     return { user, session }
   })

@@ -101,4 +101,14 @@ describe('POST /internal/sessions (for qr-auth)', () => {
     expect(response.statusCode).toBe(401)
     await bare.app.close()
   })
+
+  it("verifies the gateway's signed caller context when one is sent, and refuses a forged one", async () => {
+    const forged = await t.app.inject({
+      method: 'GET',
+      url: '/api/auth/health',
+      headers: { 'x-gatehouse-context': 'forged.context.token' },
+    })
+    expect(forged.statusCode).toBe(401)
+    expect((await t.app.inject({ method: 'GET', url: '/api/auth/health' })).statusCode).toBe(200)
+  })
 })

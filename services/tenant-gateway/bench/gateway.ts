@@ -1,10 +1,11 @@
 /**
- * The gateway under test, in its own process, on a fresh embedded database (or BENCH_DATABASE_URL), with one
- * tenant whose limit is high enough never to refuse (the check still runs on every request) and one API key.
+ * The gateway under test, in its own process, with one tenant whose limit is high enough never to refuse (the
+ * check still runs on every request) and one API key. Database: a fresh in-memory PGlite, or with
+ * TEST_DATABASE_URL (run.ts passes BENCH_DATABASE_URL) a fresh database on that PostgreSQL server, dropped after.
+ * Production settings otherwise: LOG_LEVEL=warn, AUDIT_INTERNAL_TOKENS=auto, REDIS_URL when set.
  */
-import { fileURLToPath } from 'node:url'
 import { randomToken } from '@gatehouse/crypto'
-import { createDb, migrateUp } from '@gatehouse/db-kit'
+import { createTestDb } from '@gatehouse/db-kit/testing'
 import { eq } from 'drizzle-orm'
 import { createKey, keyHasherOf } from '../src/api-keys.ts'
 import { buildApp } from '../src/app.ts'
@@ -13,10 +14,8 @@ import { clients } from '../src/db/schema/index.ts'
 import { createTenant } from '../src/tenants.ts'
 
 const upstreamUrl = process.argv[2]!
-const databaseUrl = process.env.BENCH_DATABASE_URL
-const db = await createDb(databaseUrl ? { url: databaseUrl } : {})
-await migrateUp(db, {
-  migrationsDir: fileURLToPath(new URL('../migrations', import.meta.url)),
+const db = await createTestDb({
+  migrationsDir: new URL('../migrations', import.meta.url).pathname,
   service: 'tenant-gateway',
 })
 const config = loadTenantGatewayConfig({
@@ -25,35 +24,29 @@ const config = loadTenantGatewayConfig({
   INTERNAL_SECRET: randomToken(),
   BOM_TRIGGERS_URL: upstreamUrl,
   LOG_LEVEL: 'warn',
-  AUDIT_INTERNAL_TOKENS: process.env.X_AUDIT ?? 'true',
-  ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+  AUDIT_INTERNAL_TOKENS: process.env.AUDIT_INTERNAL_TOKENS,
+  REDIS_URL: process.env.REDIS_URL,
 })
 const tenant = await createTenant(db.db, 'bench', 'bench-user', new Date())
 await db.db
   .update(clients)
   .set({ rateLimitMax: 2_000_000_000, rateLimitWindowMs: 60_000 })
   .where(eq(clients.id, tenant.id))
-const { key } = await createKey(
-  db.db,
-  keyHasherOf(config),
-  tenant.id,
-  { name: 'bench', scopes: [], expiresAt: null },
-  new Date(),
-)
+const newKey = { name: 'bench', scopes: [], expiresAt: null }
+const { key } = await createKey(db.db, keyHasherOf(config), tenant.id, newKey, new Date())
 const app = await buildApp({ config, db })
 await app.listen({ port: 0, host: '127.0.0.1' })
 const address = app.server.address()
+const audit =
+  config.AUDIT_INTERNAL_TOKENS === 'true' ||
+  (config.AUDIT_INTERNAL_TOKENS === 'auto' && db.kind === 'postgres')
 process.send?.({
   port: typeof address === 'object' && address ? address.port : 0,
   key,
-  store: config.REDIS_URL ? 'redis' : 'memory',
-  database: db.kind,
+  setup: `database ${db.kind}, rate-limit store ${config.REDIS_URL ? 'redis' : 'memory'}, token audit ${audit ? 'on' : 'off'}`,
 })
-process.on(
-  'disconnect',
-  () =>
-    void app
-      .close()
-      .then(() => db.close())
-      .then(() => process.exit(0)),
-)
+process.on('disconnect', async () => {
+  await app.close()
+  await db.close()
+  process.exit(0)
+})

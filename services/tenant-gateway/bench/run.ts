@@ -1,9 +1,11 @@
 /**
  * `pnpm --filter tenant-gateway bench`: the same hello route called directly and through the gateway with an API
  * key (auth + rate limit + signed context + proxy), with autocannon; then both again at 50% of the gateway's peak
- * rate; then cached key verification in-process. Upstream and gateway run in their own processes.
+ * rate, once with autocannon's overallRate and once with an evenly paced open-loop client; then cached key
+ * verification in-process. Upstream and gateway run in their own processes.
  */
 import { type ChildProcess, fork } from 'node:child_process'
+import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { randomToken } from '@gatehouse/crypto'
 import { createDb, migrateUp } from '@gatehouse/db-kit'
@@ -12,6 +14,7 @@ import { createKey, keyHasherOf } from '../src/api-keys.ts'
 import { TenantScopedCache } from '../src/key-cache.ts'
 import { createKeyVerifier, type VerifiedKey } from '../src/key-verification.ts'
 import { createTenant } from '../src/tenants.ts'
+import { pacedLoad } from './paced.ts'
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
@@ -19,6 +22,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
 function start<T>(file: string, args: string[] = []): Promise<{ child: ChildProcess; info: T }> {
   const child = fork(fileURLToPath(new URL(file, import.meta.url)), args, {
     execArgv: ['--import', 'tsx'],
+    env: { ...process.env, TEST_DATABASE_URL: process.env.BENCH_DATABASE_URL ?? '' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   return new Promise((resolve, reject) => {
@@ -92,9 +96,7 @@ async function verificationRate(): Promise<number> {
 const ms = (value: number) => `${value.toFixed(2)} ms`
 const upstream = await start<{ port: number }>('./upstream.ts')
 const upstreamUrl = `http://127.0.0.1:${upstream.info.port}`
-const gateway = await start<{ port: number; key: string; store: string; database: string }>('./gateway.ts', [
-  upstreamUrl,
-])
+const gateway = await start<{ port: number; key: string; setup: string }>('./gateway.ts', [upstreamUrl])
 const direct = `${upstreamUrl}/api/tasks`
 const viaGateway = `http://127.0.0.1:${gateway.info.port}/api/tasks`
 const withKey = { authorization: `Bearer ${gateway.info.key}` }
@@ -109,6 +111,9 @@ try {
   const halfRate = peakGateway.rps / 2
   const halfDirect = await load(direct, {}, { duration: DURATION_S, rate: halfRate })
   const halfGateway = await load(viaGateway, withKey, { duration: DURATION_S, rate: halfRate })
+  const paced = { rate: halfRate, durationS: DURATION_S, connections: CONNECTIONS }
+  const pacedDirect = await pacedLoad(direct, {}, paced)
+  const pacedGateway = await pacedLoad(viaGateway, withKey, paced)
   const verifications = await verificationRate()
 
   const failures = [peakDirect, peakGateway, halfDirect, halfGateway].reduce(
@@ -117,7 +122,7 @@ try {
   )
   const lines = [
     '',
-    `tenant-gateway bench (rate-limit store: ${gateway.info.store}, database: ${gateway.info.database}, node ${process.version})`,
+    `tenant-gateway bench: ${gateway.info.setup}; node ${process.version}, ${cpus().length} CPUs, ${CONNECTIONS} connections, ${DURATION_S} s per run`,
     '',
     '| run | req/s | p50 | p99 |',
     '|---|---|---|---|',
@@ -125,10 +130,13 @@ try {
     `| gateway + API key, peak | ${peakGateway.rps.toFixed(0)} | ${ms(peakGateway.p50)} | ${ms(peakGateway.p99)} |`,
     `| direct at ${halfRate.toFixed(0)} req/s | ${halfDirect.rps.toFixed(0)} | ${ms(halfDirect.p50)} | ${ms(halfDirect.p99)} |`,
     `| gateway at ${halfRate.toFixed(0)} req/s (50% of its peak) | ${halfGateway.rps.toFixed(0)} | ${ms(halfGateway.p50)} | ${ms(halfGateway.p99)} |`,
+    `| direct, paced at ${halfRate.toFixed(0)} req/s | ${(pacedDirect.sent / DURATION_S).toFixed(0)} | ${ms(pacedDirect.p50)} | ${ms(pacedDirect.p99)} |`,
+    `| gateway, paced at ${halfRate.toFixed(0)} req/s | ${(pacedGateway.sent / DURATION_S).toFixed(0)} | ${ms(pacedGateway.p50)} | ${ms(pacedGateway.p99)} |`,
     '',
     `throughput ratio gateway/direct: ${(peakGateway.rps / peakDirect.rps).toFixed(2)} (goal >= 0.5)`,
     `added latency at peak: p50 +${ms(peakGateway.p50 - peakDirect.p50)}, p99 +${ms(peakGateway.p99 - peakDirect.p99)}`,
-    `added latency at 50% of peak: p50 +${ms(halfGateway.p50 - halfDirect.p50)}, p99 +${ms(halfGateway.p99 - halfDirect.p99)} (goal p99 <= 2 ms)`,
+    `added latency at 50% of peak (autocannon overallRate): p50 +${ms(halfGateway.p50 - halfDirect.p50)}, p99 +${ms(halfGateway.p99 - halfDirect.p99)} (goal p99 <= 2 ms)`,
+    `added latency at 50% of peak (paced): p50 +${ms(pacedGateway.p50 - pacedDirect.p50)}, p99 +${ms(pacedGateway.p99 - pacedDirect.p99)} (goal p99 <= 2 ms)`,
     `cached key verifications in-process: ${Math.round(verifications).toLocaleString('en-US')}/s (goal >= 100,000/s)`,
     `errors + non-2xx responses: ${failures}`,
     '',

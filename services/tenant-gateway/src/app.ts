@@ -74,7 +74,10 @@ export async function buildApp({
   const tenants = createTenantResolver({ db: db.db, keys, users, accessCache })
   const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL, log, 'rate-limit') : undefined
   const limiter = await createRateLimiter(app, { redis, config })
-  const audit = config.AUDIT_INTERNAL_TOKENS ? createTokenAudit(db.db, log) : noTokenAudit
+  const auditTokens =
+    config.AUDIT_INTERNAL_TOKENS === 'true' ||
+    (config.AUDIT_INTERNAL_TOKENS === 'auto' && db.kind === 'postgres')
+  const audit = auditTokens ? createTokenAudit(db.db, log) : noTokenAudit
   const usage = usageSink ?? discardUsage
 
   app.decorate('flushPendingWrites', async () => {

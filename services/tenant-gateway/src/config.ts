@@ -46,8 +46,13 @@ export const configSchema = Type.Object({
   PUBLIC_RATE_LIMIT_MAX: Type.Integer({ default: 600, minimum: 1 }),
   PUBLIC_RATE_LIMIT_WINDOW_MS: Type.Integer({ default: 60_000, minimum: 1_000 }),
 
-  /** Record every identity-carrying internal token in verification_tokens. */
-  AUDIT_INTERNAL_TOKENS: Type.Boolean({ default: true }),
+  /**
+   * Record every identity-carrying internal token in verification_tokens. `auto`: on with PostgreSQL, off on the
+   * embedded PGlite, where each batch insert would run on the gateway's own event loop (tens of ms per 500 rows).
+   */
+  AUDIT_INTERNAL_TOKENS: Type.Union([Type.Literal('auto'), Type.Literal('true'), Type.Literal('false')], {
+    default: 'auto',
+  }),
 })
 
 type Parsed = Static<typeof configSchema>

@@ -14,7 +14,9 @@ export interface ContextSigner {
   sign(context: InternalContext, audience: string, now: Date): string
 }
 
-const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'gatehouse-context+jwt' })).toString('base64url')
+const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'gatehouse-context+jwt' })).toString(
+  'base64url',
+)
 
 export function createContextSigner(
   secret: string,

@@ -1,7 +1,7 @@
 import { sha256Hex } from '@gatehouse/crypto'
 import type { Database } from '@gatehouse/db-kit'
-import type { FastifyBaseLogger } from 'fastify'
 import { sql } from 'drizzle-orm'
+import type { FastifyBaseLogger } from 'fastify'
 import { createBatcher } from './batcher.ts'
 
 export interface IssuedToken {

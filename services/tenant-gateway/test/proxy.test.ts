@@ -1,7 +1,10 @@
+import { sha256Hex } from '@gatehouse/crypto'
 import type { TestDb } from '@gatehouse/db-kit/testing'
 import type { ServiceInstance } from '@gatehouse/service-kit'
 import { INTERNAL_CONTEXT_HEADER, verifyInternalContext } from '@gatehouse/service-kit'
+import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { verificationTokens } from '../src/db/schema/index.ts'
 import { MemoryUsageSink } from '../src/usage-sink.ts'
 import { createKey, createTenant, userOf } from './factories.ts'
 import {
@@ -37,6 +40,7 @@ beforeAll(async () => {
       BOM_TRIGGERS_URL: bom.url,
       METERING_URL: metering.url,
       UPSTREAM_TIMEOUT_MS: '300',
+      AUDIT_INTERNAL_TOKENS: 'true',
     },
   })
 })
@@ -92,10 +96,17 @@ describe('proxy: route table and upstream failures', () => {
     expect(response.json().headers['x-request-id']).toBe('req-abc.123')
   })
 
-  it('never proxies /internal/*', async () => {
-    const response = await app.inject({ method: 'POST', url: '/internal/sessions' })
-    expect(response.statusCode).toBe(404)
-    expect(response.json().code).toBe('TENANT_GATEWAY_NOT_FOUND')
+  it('never proxies /internal/*, under any prefix or encoding', async () => {
+    for (const url of [
+      '/internal/sessions',
+      '/api/auth/internal/sessions',
+      '/api/auth/%69nternal/sessions',
+      '/api/auth/Internal',
+    ]) {
+      const response = await app.inject({ method: 'POST', url })
+      expect(response.statusCode).toBe(404)
+      expect(response.json().code).toBe('TENANT_GATEWAY_NOT_FOUND')
+    }
   })
 })
 
@@ -235,6 +246,36 @@ describe('proxy: identity', () => {
       audience: 'auth-api',
     })
     expect(context.userId).toBe(user.id)
+  })
+})
+
+describe('proxy: audit of issued tokens', () => {
+  it('records each identity-carrying context token in verification_tokens, by hash, not the token', async () => {
+    const { tenantId, key, keyId } = await tenantWithKey()
+    const response = await app.inject({ method: 'GET', url: '/api/tasks', headers: { 'x-api-key': key } })
+    const token: string = response.json().headers[INTERNAL_CONTEXT_HEADER]
+    const anonymous = await app.inject({ method: 'GET', url: '/api/auth/me' })
+    const anonymousToken: string = anonymous.json().headers[INTERNAL_CONTEXT_HEADER]
+    await app.flushPendingWrites()
+    const rows = await db.db
+      .select()
+      .from(verificationTokens)
+      .where(eq(verificationTokens.clientId, tenantId))
+    expect(rows).toEqual([
+      expect.objectContaining({
+        jti: sha256Hex(token),
+        keyId,
+        userId: null,
+        audience: 'bom-triggers',
+        requestId: response.headers['x-request-id'],
+      }),
+    ])
+    expect(rows[0]!.expiresAt.getTime() - rows[0]!.issuedAt.getTime()).toBe(60_000)
+    const unrelated = await db.db
+      .select()
+      .from(verificationTokens)
+      .where(eq(verificationTokens.jti, sha256Hex(anonymousToken)))
+    expect(unrelated).toEqual([])
   })
 })
 

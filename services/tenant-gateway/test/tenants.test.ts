@@ -88,6 +88,24 @@ describe('tenants', () => {
     expect((await app.inject({ method: 'GET', url: '/api/tenants' })).statusCode).toBe(401)
   })
 
+  it('also accepts HS256 tokens signed with JWT_ACCESS_SECRET when it is set, and only then', async () => {
+    const secret = 'seed-hs256-access-secret-0123456789abcdef'
+    const hs256 = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('hs-user')
+      .setIssuer('gatehouse-auth')
+      .setAudience('gatehouse')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(secret))
+    const withSecret = await gateway({ db, auth, config: { JWT_ACCESS_SECRET: secret } })
+    expect(
+      (await withSecret.inject({ method: 'GET', url: '/api/tenants', headers: bearer(hs256) })).statusCode,
+    ).toBe(200)
+    await withSecret.close()
+    const refused = await app.inject({ method: 'GET', url: '/api/tenants', headers: bearer(hs256) })
+    expect(refused.statusCode).toBe(401)
+  })
+
   it('suspends and unsuspends a tenant: its keys and members stop and resume on proxied routes', async () => {
     const alice = await userOf(auth)
     const tenantId = await createTenant(app, alice)

@@ -1,6 +1,5 @@
 import type { ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
-import { recordAudit } from '../audit.ts'
 import type { AuthContext } from '../context.ts'
 import { errors } from '../errors.ts'
 import { authenticate, bearerToken } from '../http/authenticate.ts'
@@ -20,8 +19,8 @@ import {
 import { sendGrant } from '../http/token-grant.ts'
 import { loginWithPassword } from '../login.ts'
 import { passwordProblems } from '../password-policy.ts'
-import { findSessionOfRefreshToken, rotateRefreshToken } from '../refresh-tokens.ts'
-import { revokeSessions } from '../sessions.ts'
+import { hashRefreshToken, isWellFormedRefreshToken, rotateRefreshToken } from '../refresh-tokens.ts'
+import { revokeSessions, type SessionSelector } from '../sessions.ts'
 import { normalizeEmail, registerUser, userView } from '../users.ts'
 
 /** /api/auth: register, login, refresh, logout, logout-all, me. */
@@ -150,24 +149,34 @@ export async function authRoutes(app: ServiceInstance, { ctx }: { ctx: AuthConte
     { schema: { headers: BearerHeaders, body: RefreshBody, response: { 204: Type.Null() } } },
     async (request, reply) => {
       const presented = presentedRefreshToken(request, request.body?.refreshToken)
-      let target: { sessionId: string; userId: string } | undefined
+      let which: SessionSelector | undefined
       if (presented) {
-        target = await findSessionOfRefreshToken(db, presented)
+        if (isWellFormedRefreshToken(presented)) which = { refreshTokenHash: hashRefreshToken(presented) }
       } else if (bearerToken(request)) {
         const { session } = await authenticate(ctx, request)
-        target = { sessionId: session.id, userId: session.userId }
+        which = { userId: session.userId, sessionId: session.id }
       } else {
         throw errors.UNAUTHENTICATED('Send the refresh token (cookie or body) or an access token.')
       }
       // An unknown or already revoked token still logs out: the answer and the cleared cookie are the same.
-      if (target) {
+      if (which) {
         const now = clock()
-        await db.transaction(async (tx) => {
-          const revoked = await revokeSessions(tx, { ...target, reason: 'logout', now })
-          if (revoked.length > 0) {
-            await recordAudit(tx, { event: 'LOGOUT', at: now, client: clientInfo(request), ...target })
-          }
-        })
+        const client = clientInfo(request)
+        await db.transaction((tx) =>
+          revokeSessions(tx, {
+            which,
+            reason: 'logout',
+            now,
+            auditFor: (revoked) =>
+              revoked.map((session) => ({
+                event: 'LOGOUT',
+                at: now,
+                client,
+                userId: session.userId,
+                sessionId: session.id,
+              })),
+          }),
+        )
       }
       clearRefreshCookie(reply, config)
       return reply.code(204).send(null)
@@ -185,18 +194,24 @@ export async function authRoutes(app: ServiceInstance, { ctx }: { ctx: AuthConte
     async (request, reply) => {
       const { user, session } = await authenticate(ctx, request)
       const now = clock()
-      const revoked = await db.transaction(async (tx) => {
-        const ids = await revokeSessions(tx, { userId: user.id, reason: 'logout_all', now })
-        await recordAudit(tx, {
-          event: 'LOGOUT_ALL',
-          at: now,
-          client: clientInfo(request),
-          userId: user.id,
-          sessionId: session.id,
-          details: { revokedSessions: ids.length },
-        })
-        return ids
-      })
+      const client = clientInfo(request)
+      const revoked = await db.transaction((tx) =>
+        revokeSessions(tx, {
+          which: { userId: user.id },
+          reason: 'logout_all',
+          now,
+          auditFor: (sessions) => [
+            {
+              event: 'LOGOUT_ALL',
+              at: now,
+              client,
+              userId: user.id,
+              sessionId: session.id,
+              details: { revokedSessions: sessions.length },
+            },
+          ],
+        }),
+      )
       clearRefreshCookie(reply, config)
       return { revokedSessions: revoked.length }
     },

@@ -6,7 +6,6 @@ import {
 } from '@gatehouse/service-kit'
 import { eq } from 'drizzle-orm'
 import Type from 'typebox'
-import { recordAudit } from '../audit.ts'
 import type { AuthContext } from '../context.ts'
 import { users } from '../db/schema/index.ts'
 import { errors } from '../errors.ts'
@@ -55,17 +54,12 @@ export async function internalRoutes(app: ServiceInstance, { ctx }: { ctx: AuthC
       const now = clock()
       // The session records the end user's device, as qr-auth saw it, not qr-auth's own address.
       const client = { ip: ip ?? request.ip, ...(userAgent ? { userAgent } : {}) }
-      const session = await db.transaction(async (tx) => {
-        const opened = await openSession(tx, { userId, client, now, ttlSeconds: config.SESSION_TTL })
-        await recordAudit(tx, {
-          event: 'LOGIN_SUCCESS',
-          at: now,
-          client,
-          userId,
-          sessionId: opened.sessionId,
-          details: { method: caller },
-        })
-        return opened
+      const session = await openSession(db, {
+        userId,
+        client,
+        now,
+        ttlSeconds: config.SESSION_TTL,
+        audit: { event: 'LOGIN_SUCCESS', details: { method: caller } },
       })
       const accessToken = await ctx.accessTokens.sign({ userId, sessionId: session.sessionId })
       reply.code(201).header('cache-control', 'no-store')

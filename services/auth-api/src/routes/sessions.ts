@@ -1,6 +1,5 @@
 import type { ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
-import { recordAudit } from '../audit.ts'
 import type { AuthContext } from '../context.ts'
 import { deviceLabel } from '../device.ts'
 import { errors } from '../errors.ts'
@@ -65,21 +64,25 @@ export async function sessionRoutes(app: ServiceInstance, { ctx }: { ctx: AuthCo
       const { user, session: current } = await authenticate(ctx, request)
       const now = clock()
       const sessionId = request.params.id
-      const revoked = await db.transaction(async (tx) => {
-        const ids = await revokeSessions(tx, { userId: user.id, sessionId, reason: 'revoked_by_user', now })
-        if (ids.length > 0) {
-          await recordAudit(tx, {
-            event: 'SESSION_REVOKED',
-            at: now,
-            client: clientInfo(request),
-            userId: user.id,
-            sessionId,
-            details: { revokedFrom: current.id },
-          })
-        }
-        return ids.length > 0
-      })
-      if (!revoked) throw errors.SESSION_NOT_FOUND('No active session of yours has this id.')
+      const client = clientInfo(request)
+      const revoked = await db.transaction((tx) =>
+        revokeSessions(tx, {
+          which: { userId: user.id, sessionId },
+          reason: 'revoked_by_user',
+          now,
+          auditFor: () => [
+            {
+              event: 'SESSION_REVOKED',
+              at: now,
+              client,
+              userId: user.id,
+              sessionId,
+              details: { revokedFrom: current.id },
+            },
+          ],
+        }),
+      )
+      if (revoked.length === 0) throw errors.SESSION_NOT_FOUND('No active session of yours has this id.')
       if (sessionId === current.id) clearRefreshCookie(reply, config)
       return reply.code(204).send(null)
     },

@@ -50,8 +50,8 @@ export async function keyRoutes(app: ServiceInstance, { keys, limiter, config }:
       if (!allowed) return reply
       const check = await keys.verify(request.body.key)
       const key = check.key
-      const denial: VerifyCode = check.valid ? 'VALID' : check.reason
-      if (!key) return { valid: false, code: denial }
+      const outcome: VerifyCode = check.valid ? 'VALID' : check.reason
+      if (!key) return { valid: false, code: outcome }
       const rateLimit = await limiter.peek(request, {
         key: `tenant:${key.clientId}`,
         name: 'tenant',
@@ -60,7 +60,7 @@ export async function keyRoutes(app: ServiceInstance, { keys, limiter, config }:
       const limited = check.valid && rateLimit !== undefined && rateLimit.remaining <= 0
       return {
         valid: check.valid && !limited,
-        code: limited ? ('RATE_LIMITED' as const) : denial,
+        code: limited ? ('RATE_LIMITED' as const) : outcome,
         tenantId: key.clientId,
         keyId: key.keyId,
         scopes: key.scopes,

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import proxy from '@fastify/http-proxy'
-import { INTERNAL_CONTEXT_HEADER, SERVICE_TOKEN_HEADER, type ServiceInstance, sendProblem } from '@gatehouse/service-kit'
+import {
+  INTERNAL_CONTEXT_HEADER,
+  SERVICE_TOKEN_HEADER,
+  type ServiceInstance,
+  sendProblem,
+} from '@gatehouse/service-kit'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Clock } from '../clock.ts'
 import type { Config } from '../config.ts'
@@ -69,6 +74,24 @@ export function forwardedHeaders(
   return out
 }
 
+/**
+ * Service-to-service endpoints are never reachable from outside, whatever prefix an upstream mounts them under
+ * (`/internal/*`, `/api/auth/internal/*`, an encoded `%69nternal`...).
+ */
+export function isInternalPath(url: string): boolean {
+  const path = url.split('?')[0] ?? url
+  let decoded: string
+  try {
+    decoded = decodeURIComponent(path)
+  } catch {
+    return true
+  }
+  return decoded
+    .toLowerCase()
+    .split('/')
+    .some((segment) => segment === 'internal')
+}
+
 export interface ProxyOptions {
   upstreams: Upstream[]
   config: Pick<
@@ -113,6 +136,10 @@ export async function proxyRoutes(app: ServiceInstance, options: ProxyOptions) {
   app.addHook('onRequest', async (request, reply) => {
     const { upstream, access } = request.routeOptions.config
     if (!upstream || !access) return
+    if (isInternalPath(request.url)) {
+      reply.callNotFound()
+      return reply
+    }
     let identity: Identity | undefined
     let bucket: Bucket
     if (access === 'tenant') {
