@@ -14,33 +14,46 @@ const portOf = (variable: string, fallback: number) => Number(process.env[variab
 const services = [
   { name: 'auth-api', port: portOf('AUTH_API_PORT', 3001), prefix: '/api/auth', urlVar: 'AUTH_API_URL' },
   { name: 'qr-auth', port: portOf('QR_AUTH_PORT', 3002), prefix: '/api/qr', urlVar: 'QR_AUTH_URL' },
-  { name: 'bom-triggers', port: portOf('BOM_TRIGGERS_PORT', 3003), prefix: '/api/bom-triggers', urlVar: 'BOM_TRIGGERS_URL' },
+  {
+    name: 'bom-triggers',
+    port: portOf('BOM_TRIGGERS_PORT', 3003),
+    prefix: '/api/bom-triggers',
+    urlVar: 'BOM_TRIGGERS_URL',
+  },
   { name: 'metering', port: portOf('METERING_PORT', 3004), prefix: '/api/usage', urlVar: 'METERING_URL' },
   { name: 'tenant-gateway', port: portOf('GATEWAY_PORT', 8080), prefix: '', urlVar: 'GATEWAY_URL' },
 ]
 
-const secrets = loadDevSecrets(join(dataRoot, 'secrets.json'), ['INTERNAL_SECRET', 'CRON_SECRET', 'API_KEY_PEPPER'])
+const secrets = loadDevSecrets(join(dataRoot, 'secrets.json'), [
+  'INTERNAL_SECRET',
+  'CRON_SECRET',
+  'API_KEY_PEPPER',
+])
 const upstreamUrls = Object.fromEntries(services.map((s) => [s.urlVar, `http://127.0.0.1:${s.port}`]))
 const children = new Map<string, ChildProcess>()
 let stopping = false
 
 function startService(service: (typeof services)[number]): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services', service.name, 'src', 'server.ts')], {
-    cwd: join(root, 'services', service.name),
-    env: {
-      ...secrets,
-      ...process.env,
-      // The embedded default: each service on its own PGlite, whatever the shell exports.
-      DATABASE_URL: undefined,
-      NODE_ENV: process.env.NODE_ENV ?? 'development',
-      PORT: String(service.port),
-      DATA_DIR: join(dataRoot, service.name),
-      COOKIE_SECURE: process.env.COOKIE_SECURE ?? 'false',
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-      ...upstreamUrls,
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'services', service.name, 'src', 'server.ts')],
+    {
+      cwd: join(root, 'services', service.name),
+      env: {
+        ...secrets,
+        ...process.env,
+        // The embedded default: each service on its own PGlite, whatever the shell exports.
+        DATABASE_URL: undefined,
+        NODE_ENV: process.env.NODE_ENV ?? 'development',
+        PORT: String(service.port),
+        DATA_DIR: join(dataRoot, service.name),
+        COOKIE_SECURE: process.env.COOKIE_SECURE ?? 'false',
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+        ...upstreamUrls,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  )
   const label = `[${service.name}]`.padEnd(17)
   const forward = (stream: NodeJS.WritableStream) => (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) if (line) stream.write(`${label}${line}\n`)
@@ -103,7 +116,8 @@ if (!stopping) {
     'Gatehouse is running (embedded PGlite databases under .data/):',
     `  gateway         http://127.0.0.1:${gatewayPort}   <- the only public entry`,
     ...upstreams.map(
-      (s) => `  ${s.name.padEnd(15)} http://127.0.0.1:${s.port}   via http://127.0.0.1:${gatewayPort}${s.prefix}/health`,
+      (s) =>
+        `  ${s.name.padEnd(15)} http://127.0.0.1:${s.port}   via http://127.0.0.1:${gatewayPort}${s.prefix}/health`,
     ),
     '  secrets         .data/secrets.json (generated once, development only)',
     'Press Ctrl-C to stop.',

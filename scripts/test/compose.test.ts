@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { TObject } from 'typebox'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { configSchema as authApi } from '../../services/auth-api/src/config.ts'
@@ -12,9 +11,12 @@ import { configSchema as tenantGateway } from '../../services/tenant-gateway/src
 // No Docker engine runs here, so docker-compose.yml is kept true by checking it against what the services read.
 const root = join(import.meta.dirname, '..', '..')
 const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as {
-  services: Record<string, { environment?: Record<string, unknown>; ports?: string[]; build?: { args?: { SERVICE?: string } } }>
+  services: Record<
+    string,
+    { environment?: Record<string, unknown>; ports?: string[]; build?: { args?: { SERVICE?: string } } }
+  >
 }
-const schemas: Record<string, TObject> = {
+const schemas: Record<string, { properties: Record<string, unknown> }> = {
   'auth-api': authApi,
   'qr-auth': qrAuth,
   'tenant-gateway': tenantGateway,

@@ -7,7 +7,13 @@ import { afterAll, describe, expect, it } from 'vitest'
 
 const root = join(import.meta.dirname, '..', '..')
 const base = 21_000 + Math.floor(Math.random() * 2_000) * 5
-const ports = { AUTH_API_PORT: base, QR_AUTH_PORT: base + 1, BOM_TRIGGERS_PORT: base + 2, METERING_PORT: base + 3, GATEWAY_PORT: base + 4 }
+const ports = {
+  AUTH_API_PORT: base,
+  QR_AUTH_PORT: base + 1,
+  BOM_TRIGGERS_PORT: base + 2,
+  METERING_PORT: base + 3,
+  GATEWAY_PORT: base + 4,
+}
 const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-start-'))
 
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
@@ -16,7 +22,12 @@ describe('pnpm start (scripts/start.ts)', () => {
   it('brings up all five services behind the gateway and stops them cleanly on Ctrl-C', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'start.ts')], {
       cwd: root,
-      env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), GATEHOUSE_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+        GATEHOUSE_DATA_DIR: dataDir,
+        LOG_LEVEL: 'warn',
+      },
     })
     let output = ''
     child.stdout.on('data', (chunk) => {
@@ -39,13 +50,17 @@ describe('pnpm start (scripts/start.ts)', () => {
       ['/api/usage', 'metering'],
     ]) {
       const path = `${prefix}/health`
-      const response = await fetch(`http://127.0.0.1:${ports.GATEWAY_PORT}${path}`, { headers: { 'x-request-id': `start-${service}` } })
+      const response = await fetch(`http://127.0.0.1:${ports.GATEWAY_PORT}${path}`, {
+        headers: { 'x-request-id': `start-${service}` },
+      })
       expect(response.status, path).toBe(200)
       expect(response.headers.get('x-request-id')).toBe(`start-${service}`)
       expect(await response.json()).toMatchObject({ status: 'ok', service })
     }
     const secrets = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8'))
-    expect(Object.keys(secrets)).toEqual(expect.arrayContaining(['INTERNAL_SECRET', 'CRON_SECRET', 'API_KEY_PEPPER']))
+    expect(Object.keys(secrets)).toEqual(
+      expect.arrayContaining(['INTERNAL_SECRET', 'CRON_SECRET', 'API_KEY_PEPPER']),
+    )
 
     child.kill('SIGINT')
     const [code] = await exited
