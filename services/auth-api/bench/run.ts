@@ -56,20 +56,20 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
 }
 
-/** Per-call latency of argon2 verification alone, with `parallel` calls in flight (as the server sees them). */
-async function argon2Latencies(hash: string, calls: number, parallel: number): Promise<number[]> {
-  const latencies: number[] = []
+/** Per-call latency of fn with `parallel` calls in flight (as the server sees them). */
+async function latencies(calls: number, parallel: number, fn: () => Promise<unknown>): Promise<number[]> {
+  const measured: number[] = []
   let remaining = calls
   await Promise.all(
     Array.from({ length: parallel }, async () => {
       while (remaining-- > 0) {
         const started = performance.now()
-        if (!(await verifyPassword(hash, PASSWORD))) throw new Error('argon2 baseline failed')
-        latencies.push(performance.now() - started)
+        await fn()
+        measured.push(performance.now() - started)
       }
     }),
   )
-  return latencies
+  return measured
 }
 
 interface Figures {
@@ -239,10 +239,22 @@ try {
     ),
   )
 
-  // Same hash parameters as the server; measured while the server is idle.
-  await argon2Latencies(passwordHash, 10, 1)
-  const argonAlone = percentile(await argon2Latencies(passwordHash, 60, 1), 50)
-  const argonLoaded = percentile(await argon2Latencies(passwordHash, 400, CONCURRENCY), 50)
+  // Baselines, measured while the server is idle: argon2 with the server's parameters, and what PostgreSQL
+  // itself costs here for one round trip and for one durable commit (the WAL flush every write endpoint waits for).
+  const verify = async () => {
+    if (!(await verifyPassword(passwordHash, PASSWORD))) throw new Error('argon2 baseline failed')
+  }
+  await latencies(10, 1, verify)
+  const argonAlone = percentile(await latencies(60, 1, verify), 50)
+  const argonLoaded = percentile(await latencies(400, CONCURRENCY, verify), 50)
+  await db.raw.exec(
+    'create table bench_commit_probe (id bigserial primary key, at timestamptz default now())',
+  )
+  const roundTrip = percentile(await latencies(4000, CONCURRENCY, () => db.raw.exec('select 1')), 50)
+  const commit = percentile(
+    await latencies(4000, CONCURRENCY, () => db.raw.exec('insert into bench_commit_probe default values')),
+    50,
+  )
 
   const row = (f: Figures) =>
     `| ${f.name.padEnd(14)} | ${String(f.p50).padStart(4)} ms | ${String(f.p99).padStart(4)} ms | ${f.mean.toFixed(2).padStart(7)} ms | ${f.rps.toFixed(0).padStart(6)} | ${String(f.requests).padStart(6)} |`
@@ -257,6 +269,7 @@ try {
     '',
     `argon2id verify alone (m=19456, t=2, p=1): p50 ${argonAlone.toFixed(1)} ms one at a time, ${argonLoaded.toFixed(1)} ms with ${CONCURRENCY} in flight`,
     `login p50 / argon2 p50: ${(login.p50 / argonLoaded).toFixed(2)} at concurrency ${CONCURRENCY}, ${(loginSolo.p50 / argonAlone).toFixed(2)} one at a time (goal <= 1.25)`,
+    `PostgreSQL alone at concurrency ${CONCURRENCY}: round trip p50 ${roundTrip.toFixed(2)} ms, durable one-row commit p50 ${commit.toFixed(2)} ms`,
     `goals: refresh p50 <= 5 ms -> ${results.find((f) => f.name === 'refresh')!.p50} ms; logout p50 <= 3 ms -> ${results.find((f) => f.name === 'logout')!.p50} ms`,
   ]
   process.stdout.write(`${lines.join('\n')}\n`)

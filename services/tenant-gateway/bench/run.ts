@@ -2,7 +2,8 @@
  * `pnpm --filter tenant-gateway bench`: the same hello route called directly and through the gateway with an API
  * key (auth + rate limit + signed context + proxy), with autocannon; then both again at 50% of the gateway's peak
  * rate, once with autocannon's overallRate and once with an evenly paced open-loop client; then cached key
- * verification in-process. Upstream and gateway run in their own processes.
+ * verification in-process. Upstream, gateway and a bare @fastify/http-proxy (the ceiling any proxy built on it
+ * has on this machine) run in their own processes.
  */
 import { type ChildProcess, fork } from 'node:child_process'
 import { cpus } from 'node:os'
@@ -97,7 +98,9 @@ const ms = (value: number) => `${value.toFixed(2)} ms`
 const upstream = await start<{ port: number }>('./upstream.ts')
 const upstreamUrl = `http://127.0.0.1:${upstream.info.port}`
 const gateway = await start<{ port: number; key: string; setup: string }>('./gateway.ts', [upstreamUrl])
+const bare = await start<{ port: number }>('./bare-proxy.ts', [upstreamUrl])
 const direct = `${upstreamUrl}/api/tasks`
+const viaBareProxy = `http://127.0.0.1:${bare.info.port}/api/tasks`
 const viaGateway = `http://127.0.0.1:${gateway.info.port}/api/tasks`
 const withKey = { authorization: `Bearer ${gateway.info.key}` }
 
@@ -108,6 +111,9 @@ try {
 
   const peakDirect = await load(direct, {}, { duration: DURATION_S })
   const peakGateway = await load(viaGateway, withKey, { duration: DURATION_S })
+  await load(viaBareProxy, {}, { duration: 2 })
+  const peakBare = await load(viaBareProxy, {}, { duration: DURATION_S })
+  bare.child.disconnect()
   const halfRate = peakGateway.rps / 2
   const halfDirect = await load(direct, {}, { duration: DURATION_S, rate: halfRate })
   const halfGateway = await load(viaGateway, withKey, { duration: DURATION_S, rate: halfRate })
@@ -128,12 +134,13 @@ try {
     '|---|---|---|---|',
     `| direct, peak | ${peakDirect.rps.toFixed(0)} | ${ms(peakDirect.p50)} | ${ms(peakDirect.p99)} |`,
     `| gateway + API key, peak | ${peakGateway.rps.toFixed(0)} | ${ms(peakGateway.p50)} | ${ms(peakGateway.p99)} |`,
+    `| bare @fastify/http-proxy (reference), peak | ${peakBare.rps.toFixed(0)} | ${ms(peakBare.p50)} | ${ms(peakBare.p99)} |`,
     `| direct at ${halfRate.toFixed(0)} req/s | ${halfDirect.rps.toFixed(0)} | ${ms(halfDirect.p50)} | ${ms(halfDirect.p99)} |`,
     `| gateway at ${halfRate.toFixed(0)} req/s (50% of its peak) | ${halfGateway.rps.toFixed(0)} | ${ms(halfGateway.p50)} | ${ms(halfGateway.p99)} |`,
     `| direct, paced at ${halfRate.toFixed(0)} req/s | ${(pacedDirect.sent / DURATION_S).toFixed(0)} | ${ms(pacedDirect.p50)} | ${ms(pacedDirect.p99)} |`,
     `| gateway, paced at ${halfRate.toFixed(0)} req/s | ${(pacedGateway.sent / DURATION_S).toFixed(0)} | ${ms(pacedGateway.p50)} | ${ms(pacedGateway.p99)} |`,
     '',
-    `throughput ratio gateway/direct: ${(peakGateway.rps / peakDirect.rps).toFixed(2)} (goal >= 0.5)`,
+    `throughput ratio gateway/direct: ${(peakGateway.rps / peakDirect.rps).toFixed(2)} (goal >= 0.5); gateway/bare proxy: ${(peakGateway.rps / peakBare.rps).toFixed(2)}`,
     `added latency at peak: p50 +${ms(peakGateway.p50 - peakDirect.p50)}, p99 +${ms(peakGateway.p99 - peakDirect.p99)}`,
     `added latency at 50% of peak (autocannon overallRate): p50 +${ms(halfGateway.p50 - halfDirect.p50)}, p99 +${ms(halfGateway.p99 - halfDirect.p99)} (goal p99 <= 2 ms)`,
     `added latency at 50% of peak (paced): p50 +${ms(pacedGateway.p50 - pacedDirect.p50)}, p99 +${ms(pacedGateway.p99 - pacedDirect.p99)} (goal p99 <= 2 ms)`,
@@ -145,4 +152,5 @@ try {
 } finally {
   upstream.child.disconnect()
   gateway.child.disconnect()
+  if (bare.child.connected) bare.child.disconnect()
 }

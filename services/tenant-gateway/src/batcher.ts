@@ -24,28 +24,33 @@ export function createBatcher<T>(options: {
   const maxBuffered = options.maxBuffered ?? 50_000
   let buffer: T[] = []
   let dropped = 0
-  let writing: Promise<void> = Promise.resolve()
+  let draining: Promise<void> | undefined
 
+  const drain = async () => {
+    while (buffer.length > 0) {
+      const items = buffer.slice(0, maxItems)
+      buffer = buffer.slice(items.length)
+      try {
+        await options.write(items)
+      } catch (error) {
+        options.log.warn(
+          { batch: options.name, items: items.length, errorName: (error as Error).name },
+          'batch write failed',
+        )
+      }
+    }
+    if (dropped > 0) {
+      options.log.warn({ batch: options.name, dropped }, 'batch buffer full; items dropped')
+      dropped = 0
+    }
+  }
+
+  // One writer at a time; items added while it writes are picked up by the same loop.
   const flush = (): Promise<void> => {
-    writing = writing.then(async () => {
-      while (buffer.length > 0) {
-        const items = buffer.slice(0, maxItems)
-        buffer = buffer.slice(items.length)
-        try {
-          await options.write(items)
-        } catch (error) {
-          options.log.warn(
-            { batch: options.name, items: items.length, errorName: (error as Error).name },
-            'batch write failed',
-          )
-        }
-      }
-      if (dropped > 0) {
-        options.log.warn({ batch: options.name, dropped }, 'batch buffer full; items dropped')
-        dropped = 0
-      }
+    draining ??= drain().finally(() => {
+      draining = undefined
     })
-    return writing
+    return draining
   }
 
   const timer = setInterval(() => void flush(), options.intervalMs ?? 1_000)

@@ -1,5 +1,7 @@
-import { defineErrors } from '@gatehouse/service-kit'
+import { defineErrors, type ServiceError, sendProblem } from '@gatehouse/service-kit'
+import type { FastifyReply } from 'fastify'
 
+/** Every code this service answers with, besides service-kit's generic ones (NOT_FOUND, VALIDATION_FAILED, ...). */
 export const errors = defineErrors('TENANT_GATEWAY', {
   VALIDATION_FAILED: [400, 'Request validation failed'],
   UNAUTHENTICATED: [401, 'Authentication required'],
@@ -17,4 +19,18 @@ export const errors = defineErrors('TENANT_GATEWAY', {
   LAST_OWNER: [409, 'Tenant needs an owner'],
   RATE_LIMITED: [429, 'Too many requests'],
   RATE_LIMIT_UNAVAILABLE: [503, 'Rate limiting unavailable'],
+  AUTH_UNAVAILABLE: [503, 'Service unavailable'],
+  UPSTREAM_UNAVAILABLE: [503, 'Service unavailable'],
+  UPSTREAM_TIMEOUT: [504, 'Gateway timeout'],
 })
+
+/** For places that answer instead of throwing (hooks that stop a request, the proxy's error callback). */
+export function sendError(reply: FastifyReply, error: ServiceError): FastifyReply {
+  return sendProblem(reply, {
+    ...error.extensions,
+    code: error.code,
+    title: error.title,
+    status: error.statusCode,
+    ...(error.detail ? { detail: error.detail } : {}),
+  })
+}

@@ -6,7 +6,7 @@ interface Entry<V> {
 }
 
 /**
- * A small TTL cache for verified keys and memberships, keyed by something that is not a secret (a peppered hash,
+ * A small TTL cache for verified keys and memberships, keyed by something that is not a secret (a key's SHA-256,
  * `user:tenant`). Entries are dropped per tenant on invalidation; a read that started before an invalidation
  * cannot re-insert what it read (generation check), so a revoked key is never cached again by a racing request.
  */

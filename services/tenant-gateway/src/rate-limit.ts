@@ -1,9 +1,9 @@
 import rateLimit from '@fastify/rate-limit'
 import type { ServiceInstance } from '@gatehouse/service-kit'
-import { sendProblem } from '@gatehouse/service-kit'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { Config } from './config.ts'
+import { errors, sendError } from './errors.ts'
 
 export type Plan = 'free' | 'pro' | 'enterprise'
 
@@ -100,12 +100,7 @@ export async function createRateLimiter(
         }
         request.log.error('rate-limit store unreachable; failing closed (RATE_LIMIT_FAIL_OPEN=false)')
         reply.header('retry-after', '5')
-        sendProblem(reply, {
-          code: 'TENANT_GATEWAY_RATE_LIMIT_UNAVAILABLE',
-          title: 'Rate limiting unavailable',
-          status: 503,
-          detail: 'The rate-limit store is unreachable; retry shortly.',
-        })
+        sendError(reply, errors.RATE_LIMIT_UNAVAILABLE('The rate-limit store is unreachable; retry shortly.'))
         return false
       }
       if (result.isAllowed) return true
@@ -116,12 +111,8 @@ export async function createRateLimiter(
       reply.header('ratelimit-reset', result.ttlInSeconds)
       if (!result.isExceeded) return true
       reply.header('retry-after', result.ttlInSeconds)
-      sendProblem(reply, {
-        code: 'TENANT_GATEWAY_RATE_LIMITED',
-        title: 'Too many requests',
-        status: 429,
-        detail: `Rate limit of ${result.max} requests per ${windowSeconds} s exceeded; retry in ${result.ttlInSeconds} s.`,
-      })
+      const detail = `Rate limit of ${result.max} requests per ${windowSeconds} s exceeded; retry in ${result.ttlInSeconds} s.`
+      sendError(reply, errors.RATE_LIMITED(detail))
       return false
     },
     async peek(request, bucket) {

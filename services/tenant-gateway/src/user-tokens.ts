@@ -72,14 +72,7 @@ export function createUserTokenVerifier(settings: UserTokenSettings, clock: Cloc
         const code = (error as { code?: string }).code
         if (code && INVALID.has(code))
           throw errors.ACCESS_TOKEN_INVALID('The access token is invalid or expired.')
-        throw new ServiceError(
-          'TENANT_GATEWAY_AUTH_UNAVAILABLE',
-          503,
-          'Service unavailable',
-          'Access tokens cannot be verified right now; retry shortly.',
-          {},
-          { 'retry-after': '5' },
-        )
+        throw errors.AUTH_UNAVAILABLE('Access tokens cannot be verified right now; retry shortly.')
       }
     },
   }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { generateSigningKey, randomToken, type SigningKey } from '@gatehouse/crypto'
+import { generateSigningKey, type SigningKey } from '@gatehouse/crypto'
 import { createDb, type DbHandle } from '@gatehouse/db-kit'
 import { createTestDb, type TestDb } from '@gatehouse/db-kit/testing'
 import type { LoggerSettings, ServiceInstance } from '@gatehouse/service-kit'
@@ -140,10 +140,6 @@ export async function gateway(options: {
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
-
-export function randomPepper(): string {
-  return randomToken(32)
-}
 
 function listen(server: Server): Promise<string> {
   return new Promise((resolve) => {

@@ -88,6 +88,15 @@ describe('tenants', () => {
     expect((await app.inject({ method: 'GET', url: '/api/tenants' })).statusCode).toBe(401)
   })
 
+  it('answers 503, not 401, when auth-api’s JWKS cannot be fetched', async () => {
+    const blind = await gateway({ db, config: { AUTH_JWKS_URL: 'http://127.0.0.1:1/.well-known/jwks.json' } })
+    const user = await userOf(auth)
+    const response = await blind.inject({ method: 'GET', url: '/api/tenants', headers: user.headers })
+    expect(response.statusCode).toBe(503)
+    expect(response.json().code).toBe('TENANT_GATEWAY_AUTH_UNAVAILABLE')
+    await blind.close()
+  })
+
   it('also accepts HS256 tokens signed with JWT_ACCESS_SECRET when it is set, and only then', async () => {
     const secret = 'seed-hs256-access-secret-0123456789abcdef'
     const hs256 = await new SignJWT({})

@@ -1,16 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import proxy from '@fastify/http-proxy'
-import {
-  INTERNAL_CONTEXT_HEADER,
-  SERVICE_TOKEN_HEADER,
-  type ServiceInstance,
-  sendProblem,
-} from '@gatehouse/service-kit'
+import { INTERNAL_CONTEXT_HEADER, SERVICE_TOKEN_HEADER, type ServiceInstance } from '@gatehouse/service-kit'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Clock } from '../clock.ts'
 import type { Config } from '../config.ts'
 import { createContextSigner } from '../context-signer.ts'
+import { errors, sendError } from '../errors.ts'
 import type { Bucket, RateLimiter } from '../rate-limit.ts'
 import type { Identity, TenantResolver } from '../tenant-resolution.ts'
 import type { TokenAudit } from '../token-audit.ts'
@@ -224,12 +220,11 @@ export async function proxyRoutes(app: ServiceInstance, options: ProxyOptions) {
               { upstream: upstream.service, code: (error as { code?: string }).code },
               'upstream failed',
             )
-            return sendProblem(reply as FastifyReply, {
-              code: timedOut ? 'TENANT_GATEWAY_UPSTREAM_TIMEOUT' : 'TENANT_GATEWAY_UPSTREAM_UNAVAILABLE',
-              title: timedOut ? 'Gateway timeout' : 'Service unavailable',
-              status: timedOut ? 504 : 503,
-              detail: `${upstream.service} did not answer${timedOut ? ' in time' : ''}.`,
-            })
+            const detail = `${upstream.service} did not answer${timedOut ? ' in time' : ''}.`
+            return sendError(
+              reply as FastifyReply,
+              timedOut ? errors.UPSTREAM_TIMEOUT(detail) : errors.UPSTREAM_UNAVAILABLE(detail),
+            )
           },
         },
       })

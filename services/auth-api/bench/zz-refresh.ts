@@ -1,0 +1,247 @@
+/**
+ * `pnpm --filter auth-api bench`: login, refresh, me and logout under autocannon at concurrency 10 against the real
+ * server (src/server.ts in its own process) on a fresh PostgreSQL database, plus bare argon2 verification as the
+ * baseline login is measured against. Needs BENCH_DATABASE_URL or TEST_DATABASE_URL (a server URL; a database
+ * is created and dropped).
+ */
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { createServer } from 'node:net'
+import { cpus, loadavg } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { hashPassword, verifyPassword } from '@gatehouse/crypto'
+import { createDb, migrateUp } from '@gatehouse/db-kit'
+import autocannon from 'autocannon'
+import { openSession } from '../src/sessions.ts'
+
+const CONCURRENCY = 10
+const PASSWORD = 'correct horse battery staple'
+const serviceDir = fileURLToPath(new URL('..', import.meta.url))
+
+const serverUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL
+if (!serverUrl) {
+  process.stderr.write('bench: set BENCH_DATABASE_URL or TEST_DATABASE_URL to a PostgreSQL server URL\n')
+  process.exit(1)
+}
+
+async function onServer(statement: string): Promise<void> {
+  const server = await createDb({ url: serverUrl, max: 1 })
+  await server.raw.exec(statement).finally(() => server.close())
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number }
+      probe.close(() => resolve(port))
+    })
+    probe.on('error', reject)
+  })
+}
+
+async function waitHealthy(base: string): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const ok = await fetch(`${base}/health`).then(
+      (response) => response.ok,
+      () => false,
+    )
+    if (ok) return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error('the server did not come up')
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
+}
+
+/** Per-call latency of fn with `parallel` calls in flight (as the server sees them). */
+async function latencies(calls: number, parallel: number, fn: () => Promise<unknown>): Promise<number[]> {
+  const measured: number[] = []
+  let remaining = calls
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (remaining-- > 0) {
+        const started = performance.now()
+        await fn()
+        measured.push(performance.now() - started)
+      }
+    }),
+  )
+  return measured
+}
+
+interface Figures {
+  name: string
+  p50: number
+  p99: number
+  mean: number
+  rps: number
+  requests: number
+}
+
+async function cannon(name: string, options: autocannon.Options, expectStatus: number): Promise<Figures> {
+  const result = await autocannon({ connections: CONCURRENCY, ...options })
+  const wrong = result.non2xx + result.errors + result.timeouts
+  const expected = result.statusCodeStats?.[`${expectStatus}` as `${number}`]?.count ?? 0
+  if (wrong > 0 || expected === 0) {
+    throw new Error(`${name}: ${wrong} failed requests (${JSON.stringify(result.statusCodeStats)})`)
+  }
+  return {
+    name,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    mean: result.latency.mean,
+    rps: result.requests.average,
+    requests: result.requests.total,
+  }
+}
+
+const dbName = `gh_bench_${randomBytes(5).toString('hex')}`
+await onServer(`create database ${dbName}`)
+const dbUrl = new URL(serverUrl)
+dbUrl.pathname = `/${dbName}`
+const db = await createDb({ url: dbUrl.toString(), max: 10 })
+let server: ReturnType<typeof spawn> | undefined
+try {
+  await migrateUp(db, { migrationsDir: `${serviceDir}/migrations`, service: 'auth-api' })
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  server = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []),
+      '--import',
+      'tsx',
+      'src/server.ts',
+    ],
+    {
+      cwd: serviceDir,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        PORT: String(port),
+        DATABASE_URL: dbUrl.toString(),
+        LOG_LEVEL: 'warn',
+        INTERNAL_SECRET: randomBytes(32).toString('base64url'),
+        CRON_SECRET: randomBytes(32).toString('base64url'),
+        RATE_LIMIT_LOGIN_PER_IP: '1000000000',
+        RATE_LIMIT_LOGIN_PER_ACCOUNT: '1000000000',
+        REDIS_URL: '',
+      },
+    },
+  )
+  await waitHealthy(base)
+
+  const json = { 'content-type': 'application/json' }
+  const email = `bench-${randomBytes(4).toString('hex')}@example.com`
+  const registered = await fetch(`${base}/api/auth/register`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ email, name: 'Bench', password: PASSWORD, confirmPassword: PASSWORD }),
+  }).then((response) => response.json() as Promise<{ accessToken: string }>)
+
+  // Every refresh and logout needs a token of its own: sessions opened directly (no argon2), spread over users
+  // as in real traffic.
+  const passwordHash = await hashPassword(PASSWORD)
+  const userIds: string[] = []
+  for (let i = 0; i < 50; i++) {
+    const [row] = await db.raw.query<{ id: string }>(
+      'insert into users (email, name, password_hash) values ($1, $2, $3) returning id',
+      [`bench-${i}-${randomBytes(4).toString('hex')}@example.com`, 'Bench', passwordHash],
+    )
+    userIds.push(row!.id)
+  }
+  const tokensFor = async (count: number): Promise<string[]> => {
+    const tokens: string[] = []
+    for (let i = 0; i < count; i += 20) {
+      const batch = Array.from({ length: Math.min(20, count - i) }, (_, j) =>
+        openSession(db.db, {
+          userId: userIds[(i + j) % userIds.length]!,
+          client: { ip: '127.0.0.1' },
+          now: new Date(),
+          ttlSeconds: 3600,
+          audit: { event: 'LOGIN_SUCCESS', details: { method: 'bench' } },
+        }),
+      )
+      for (const session of await Promise.all(batch)) tokens.push(session.refreshToken)
+    }
+    return tokens
+  }
+  const refreshTokens = await tokensFor(4000)
+  const logoutTokens = await tokensFor(4000)
+  await db.raw.exec('analyze')
+  const withToken = (tokens: string[]) => (request: autocannon.Request) => ({
+    ...request,
+    body: JSON.stringify({ refreshToken: tokens.pop() }),
+  })
+
+  // Warm-up: JIT, connection pool, signing key cache.
+  await cannon(
+    'warm-up',
+    {
+      url: `${base}/api/auth/me`,
+      headers: { authorization: `Bearer ${registered.accessToken}` },
+      duration: 2,
+    },
+    200,
+  )
+
+  const results: Figures[] = []
+  results.push(
+    await cannon(
+      'refresh',
+      {
+        url: `${base}/api/auth/refresh`,
+        amount: refreshTokens.length,
+        requests: [{ method: 'POST', headers: json, setupRequest: withToken(refreshTokens) }],
+      },
+      200,
+    ),
+  )
+  process.stdout.write(JSON.stringify(results) + '\n')
+  process.exit(0)
+  // Baselines, measured while the server is idle: argon2 with the server's parameters, and what PostgreSQL
+  // itself costs here for one round trip and for one durable commit (the WAL flush every write endpoint waits for).
+  const verify = async () => {
+    if (!(await verifyPassword(passwordHash, PASSWORD))) throw new Error('argon2 baseline failed')
+  }
+  await latencies(10, 1, verify)
+  const argonAlone = percentile(await latencies(60, 1, verify), 50)
+  const argonLoaded = percentile(await latencies(400, CONCURRENCY, verify), 50)
+  await db.raw.exec(
+    'create table bench_commit_probe (id bigserial primary key, at timestamptz default now())',
+  )
+  const roundTrip = percentile(await latencies(4000, CONCURRENCY, () => db.raw.exec('select 1')), 50)
+  const commit = percentile(
+    await latencies(4000, CONCURRENCY, () => db.raw.exec('insert into bench_commit_probe default values')),
+    50,
+  )
+
+  const row = (f: Figures) =>
+    `| ${f.name.padEnd(14)} | ${String(f.p50).padStart(4)} ms | ${String(f.p99).padStart(4)} ms | ${f.mean.toFixed(2).padStart(7)} ms | ${f.rps.toFixed(0).padStart(6)} | ${String(f.requests).padStart(6)} |`
+  const login = results.find((f) => f.name === 'login')!
+  const loginSolo = results.find((f) => f.name === 'login (c=1)')!
+  const lines = [
+    `auth-api bench: concurrency ${CONCURRENCY} (unless noted), PostgreSQL, Node ${process.version}, ${cpus().length} CPUs, load average at the end ${loadavg()[0]!.toFixed(1)}`,
+    '',
+    '| endpoint       |   p50   |   p99   |    mean    |  req/s | requests |',
+    '|----------------|---------|---------|------------|--------|----------|',
+    ...results.map(row),
+    '',
+    `argon2id verify alone (m=19456, t=2, p=1): p50 ${argonAlone.toFixed(1)} ms one at a time, ${argonLoaded.toFixed(1)} ms with ${CONCURRENCY} in flight`,
+    `login p50 / argon2 p50: ${(login.p50 / argonLoaded).toFixed(2)} at concurrency ${CONCURRENCY}, ${(loginSolo.p50 / argonAlone).toFixed(2)} one at a time (goal <= 1.25)`,
+    `PostgreSQL alone at concurrency ${CONCURRENCY}: round trip p50 ${roundTrip.toFixed(2)} ms, durable one-row commit p50 ${commit.toFixed(2)} ms`,
+    `goals: refresh p50 <= 5 ms -> ${results.find((f) => f.name === 'refresh')!.p50} ms; logout p50 <= 3 ms -> ${results.find((f) => f.name === 'logout')!.p50} ms`,
+  ]
+  process.stdout.write(`${lines.join('\n')}\n`)
+} finally {
+  server?.kill('SIGTERM')
+  await new Promise((resolve) =>
+    server && server.exitCode === null ? server.once('exit', resolve) : resolve(null),
+  )
+  await db.close()
+  await onServer(`drop database if exists ${dbName} with (force)`)
+}
