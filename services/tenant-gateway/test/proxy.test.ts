@@ -65,6 +65,17 @@ describe('proxy: route table and upstream failures', () => {
     expect(response.json()).toEqual({ status: 'ok', service: 'auth-api' })
   })
 
+  it('lets health and readiness of tenant routes through without credentials, and nothing else', async () => {
+    for (const url of ['/api/bom-triggers/health', '/api/usage/ready', '/api/tasks/health']) {
+      const response = await app.inject({ method: 'GET', url })
+      expect(response.statusCode, url).toBe(200)
+    }
+    for (const url of ['/api/tasks/1/health', '/api/usage/healthz', '/api/bom-triggers']) {
+      const response = await app.inject({ method: 'GET', url })
+      expect(response.statusCode, url).toBe(401)
+    }
+  })
+
   it('answers 503 problem+json at once when the upstream is down', async () => {
     const started = performance.now()
     const response = await app.inject({ method: 'GET', url: '/api/qr/sessions' })

@@ -74,6 +74,11 @@ export function forwardedHeaders(
  * Service-to-service endpoints are never reachable from outside, whatever prefix an upstream mounts them under
  * (`/internal/*`, `/api/auth/internal/*`, an encoded `%69nternal`...).
  */
+/** Upstream liveness/readiness stay reachable without credentials, like the gateway's own (`curl :8080/api/usage/health`). */
+export function isProbePath(url: string): boolean {
+  return /^\/api\/[a-z-]+\/(health|ready)$/.test(url.split('?')[0] ?? url)
+}
+
 export function isInternalPath(url: string): boolean {
   const path = url.split('?')[0] ?? url
   let decoded: string
@@ -130,8 +135,9 @@ export async function proxyRoutes(app: ServiceInstance, options: ProxyOptions) {
   app.decorateRequest('internalContext', null)
 
   app.addHook('onRequest', async (request, reply) => {
-    const { upstream, access } = request.routeOptions.config
-    if (!upstream || !access) return
+    const { upstream, access: routeAccess } = request.routeOptions.config
+    if (!upstream || !routeAccess) return
+    const access = isProbePath(request.url) ? 'public' : routeAccess
     if (isInternalPath(request.url)) {
       reply.callNotFound()
       return reply
