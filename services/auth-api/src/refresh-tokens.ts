@@ -78,7 +78,20 @@ export async function rotateRefreshToken(
     if (!session) return { kind: 'rejected' }
 
     const [token] = await prepared(
-      tx.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash)),
+      tx
+        .select({
+          id: refreshTokens.id,
+          userId: refreshTokens.userId,
+          sessionId: refreshTokens.sessionId,
+          familyId: refreshTokens.familyId,
+          replacedBy: refreshTokens.replacedBy,
+          successorCiphertext: refreshTokens.successorCiphertext,
+          usedAt: refreshTokens.usedAt,
+          revoked: refreshTokens.revoked,
+          expiresAt: refreshTokens.expiresAt,
+        })
+        .from(refreshTokens)
+        .where(eq(refreshTokens.tokenHash, tokenHash)),
       'select_refresh_token',
     )
     if (!token || token.revoked || token.expiresAt <= now) return { kind: 'rejected' }
