@@ -6,7 +6,10 @@ import { loadBomTriggersConfig } from '../src/config.ts'
 let db: TestDb
 
 beforeAll(async () => {
-  db = await createTestDb({ migrationsDir: new URL('../migrations', import.meta.url).pathname, service: 'bom-triggers' })
+  db = await createTestDb({
+    migrationsDir: new URL('../migrations', import.meta.url).pathname,
+    service: 'bom-triggers',
+  })
 })
 afterAll(async () => db?.close())
 

@@ -6,7 +6,10 @@ import { loadMeteringConfig } from '../src/config.ts'
 let db: TestDb
 
 beforeAll(async () => {
-  db = await createTestDb({ migrationsDir: new URL('../migrations', import.meta.url).pathname, service: 'metering' })
+  db = await createTestDb({
+    migrationsDir: new URL('../migrations', import.meta.url).pathname,
+    service: 'metering',
+  })
 })
 afterAll(async () => db?.close())
 

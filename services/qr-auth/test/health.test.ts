@@ -6,7 +6,10 @@ import { loadQrAuthConfig } from '../src/config.ts'
 let db: TestDb
 
 beforeAll(async () => {
-  db = await createTestDb({ migrationsDir: new URL('../migrations', import.meta.url).pathname, service: 'qr-auth' })
+  db = await createTestDb({
+    migrationsDir: new URL('../migrations', import.meta.url).pathname,
+    service: 'qr-auth',
+  })
 })
 afterAll(async () => db?.close())
 
