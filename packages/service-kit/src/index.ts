@@ -1,6 +1,7 @@
 export { type BootConfig, bootService, defaultDataDir } from './boot.ts'
 export { installCallerContext, requireTenantCaller } from './caller-context.ts'
 export { ConfigError, commonEnv, loadConfig, loadConfigOrExit } from './config.ts'
+export { type ContextSigner, createContextSigner } from './context-signer.ts'
 export { codePrefixOf, createService, type ServiceInstance, type ServiceOptions } from './create-service.ts'
 export { loadDevSecrets } from './dev-secrets.ts'
 export {

@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import proxy from '@fastify/http-proxy'
-import { INTERNAL_CONTEXT_HEADER, SERVICE_TOKEN_HEADER, type ServiceInstance } from '@gatehouse/service-kit'
+import {
+  createContextSigner,
+  INTERNAL_CONTEXT_HEADER,
+  SERVICE_TOKEN_HEADER,
+  type ServiceInstance,
+} from '@gatehouse/service-kit'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Clock } from '../clock.ts'
 import type { Config } from '../config.ts'
-import { createContextSigner } from '../context-signer.ts'
 import { errors, sendError } from '../errors.ts'
 import type { Bucket, RateLimiter } from '../rate-limit.ts'
 import type { Identity, TenantResolver } from '../tenant-resolution.ts'

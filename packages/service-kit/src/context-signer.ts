@@ -1,10 +1,10 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto'
-import type { InternalContext } from '@gatehouse/service-kit'
+import type { InternalContext } from './internal-auth.ts'
 
 /**
  * Signs the x-gatehouse-context token in exactly the format of service-kit's signInternalContext (HS256 JWS,
  * typ gatehouse-context+jwt, claims tid/uid/sid/kid/scp/rid, iss/aud/iat/exp), so upstreams verify it with
- * verifyInternalContext unchanged (test/context-signer.test.ts holds the two together).
+ * verifyInternalContext unchanged (packages/service-kit/test/context-signer.test.ts holds the two together).
  *
  * Why not call signInternalContext: it goes through jose and WebCrypto, which imports the secret again on every
  * call: ~190 µs per request on the CI machine, more than the whole rest of the gateway's work. Here the key is

@@ -1,8 +1,9 @@
-import { signInternalContext, verifyInternalContext } from '@gatehouse/service-kit'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { createContextSigner } from '../src/context-signer.ts'
-import { INTERNAL_SECRET } from './fixtures.ts'
+import { signInternalContext, verifyInternalContext } from '../src/internal-auth.ts'
+
+const INTERNAL_SECRET = 'i'.repeat(40)
 
 const context = { tenantId: 't-1', userId: 'u-1', keyId: 'k-1', scopes: ['a', 'b'], requestId: 'req-1' }
 
