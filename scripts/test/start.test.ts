@@ -57,6 +57,45 @@ describe('pnpm start (scripts/start.ts)', () => {
       expect(response.headers.get('x-request-id')).toBe(`start-${service}`)
       expect(await response.json()).toMatchObject({ status: 'ok', service })
     }
+    // One user story across three processes: auth-api mints a JWT, the gateway verifies it against auth-api's JWKS,
+    // issues an API key, and forwards a keyed request with a signed context that the upstream accepts.
+    const gateway = `http://127.0.0.1:${ports.GATEWAY_PORT}`
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${gateway}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      })
+    const password = 'Correct-Horse-9-Battery'
+    const registered = await post('/api/auth/register', {
+      email: 'ann@example.com',
+      name: 'Ann',
+      password,
+      confirmPassword: password,
+    })
+    expect(registered.status).toBe(201)
+    const { accessToken } = (await registered.json()) as { accessToken: string }
+    const tenant = await post('/api/tenants', { name: 'Acme' }, { authorization: `Bearer ${accessToken}` })
+    expect(tenant.status).toBe(201)
+    const { id: tenantId } = (await tenant.json()) as { id: string }
+    const created = await post(
+      `/api/tenants/${tenantId}/keys`,
+      { name: 'ci', scopes: ['usage:read'] },
+      { authorization: `Bearer ${accessToken}` },
+    )
+    expect(created.status).toBe(201)
+    const { key } = (await created.json()) as { key: string }
+    const verified = await post('/api/keys/verify', { key })
+    expect(await verified.json()).toMatchObject({ valid: true, tenantId })
+    // bom-triggers has no task routes yet: its 404 (not a 401) shows it accepted the gateway's signed context.
+    const keyed = await fetch(`${gateway}/api/tasks`, {
+      headers: { 'x-api-key': key, 'x-gatehouse-context': 'forged' },
+    })
+    expect(keyed.status).toBe(404)
+    expect(((await keyed.json()) as { code: string }).code).toBe('BOM_TRIGGERS_NOT_FOUND')
+    const anonymous = await fetch(`${gateway}/api/tasks`)
+    expect(anonymous.status).toBe(401)
+
     const secrets = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8'))
     expect(Object.keys(secrets)).toEqual(
       expect.arrayContaining(['INTERNAL_SECRET', 'CRON_SECRET', 'API_KEY_PEPPER']),

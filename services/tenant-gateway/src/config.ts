@@ -31,7 +31,7 @@ export const configSchema = Type.Object({
 
   /** User access JWTs from auth-api. */
   AUTH_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
-  AUTH_JWT_ISSUER: Type.String({ default: 'gatehouse-auth' }),
+  AUTH_JWT_ISSUER: Type.String({ default: 'gatehouse-auth-api' }),
   AUTH_JWT_AUDIENCE: Type.String({ default: 'gatehouse' }),
   /** The seeds' HS256 access-token secret, accepted besides the JWKS when set. */
   JWT_ACCESS_SECRET: secret(),

@@ -66,7 +66,7 @@ export async function startAuthStub(): Promise<AuthStub> {
       return new SignJWT({})
         .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
         .setSubject(userId)
-        .setIssuer(options.issuer ?? 'gatehouse-auth')
+        .setIssuer(options.issuer ?? 'gatehouse-auth-api')
         .setAudience(options.audience ?? 'gatehouse')
         .setIssuedAt(now)
         .setExpirationTime(now + (options.ttlSeconds ?? 900))
