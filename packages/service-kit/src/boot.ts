@@ -24,6 +24,30 @@ export function defaultDataDir(service: string, from = process.cwd()): string {
 }
 
 /**
+ * A service's database as its server opens it: PostgreSQL when DATABASE_URL is set, else the embedded PGlite under
+ * .data/; migrations always on the embedded default, on PostgreSQL only with MIGRATE_ON_BOOT=true.
+ */
+export async function openServiceDatabase(
+  name: string,
+  config: { DATABASE_URL?: string; DATA_DIR?: string; MIGRATE_ON_BOOT?: boolean },
+  migrationsDir: string,
+): Promise<DbHandle> {
+  const db = await createDb(
+    config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.DATA_DIR ?? defaultDataDir(name) },
+  )
+  const hasMigrations = existsSync(join(migrationsDir, 'meta', '_journal.json'))
+  if (hasMigrations && (config.MIGRATE_ON_BOOT || !config.DATABASE_URL)) {
+    try {
+      await migrateUp(db, { migrationsDir, service: name })
+    } catch (error) {
+      await db.close()
+      throw error
+    }
+  }
+  return db
+}
+
+/**
  * server.ts of every service: database (PostgreSQL when DATABASE_URL is set, else embedded PGlite under .data/),
  * migrations (always on the embedded default, on PostgreSQL only with MIGRATE_ON_BOOT=true), app, listen, close on signals.
  */
@@ -34,13 +58,7 @@ export async function bootService<C extends BootConfig>(options: {
   build: (deps: { config: C; db: DbHandle }) => ServiceInstance | Promise<ServiceInstance>
 }): Promise<ServiceInstance> {
   const { config, name } = options
-  const db = await createDb(
-    config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.DATA_DIR ?? defaultDataDir(name) },
-  )
-  const hasMigrations = existsSync(join(options.migrationsDir, 'meta', '_journal.json'))
-  if (hasMigrations && (config.MIGRATE_ON_BOOT || !config.DATABASE_URL)) {
-    await migrateUp(db, { migrationsDir: options.migrationsDir, service: name })
-  }
+  const db = await openServiceDatabase(name, config, options.migrationsDir)
   const app = await options.build({ config, db })
   app.addHook('onClose', async () => db.close())
   await runService(app, { port: config.PORT, host: config.HOST })

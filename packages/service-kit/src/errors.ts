@@ -62,6 +62,18 @@ export function sendProblem(reply: FastifyReply, problem: ProblemInput): Fastify
   return reply.code(problem.status).type('application/problem+json').send(body)
 }
 
+/** For places that answer instead of throwing (hooks that stop a request, a proxy's error callback). */
+export function sendServiceError(reply: FastifyReply, error: ServiceError): FastifyReply {
+  for (const [name, value] of Object.entries(error.headers)) reply.header(name, value)
+  return sendProblem(reply, {
+    ...error.extensions,
+    code: error.code,
+    title: error.title,
+    status: error.statusCode,
+    ...(error.detail ? { detail: error.detail } : {}),
+  })
+}
+
 const STATUS_TITLES: Record<number, string> = {
   400: 'Bad request',
   401: 'Unauthorized',
@@ -153,14 +165,7 @@ export function installErrorHandling(app: FastifyInstance, codePrefix: string): 
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof ServiceError) {
       request.log.info({ code: error.code }, error.title)
-      for (const [name, value] of Object.entries(error.headers)) reply.header(name, value)
-      return sendProblem(reply, {
-        ...error.extensions,
-        code: error.code,
-        title: error.title,
-        status: error.statusCode,
-        ...(error.detail ? { detail: error.detail } : {}),
-      })
+      return sendServiceError(reply, error)
     }
     if (error.validation) {
       return sendProblem(reply, {

@@ -1,4 +1,4 @@
-export { type BootConfig, bootService, defaultDataDir } from './boot.ts'
+export { type BootConfig, bootService, defaultDataDir, openServiceDatabase } from './boot.ts'
 export { installCallerContext, requireTenantCaller } from './caller-context.ts'
 export { ConfigError, commonEnv, loadConfig, loadConfigOrExit } from './config.ts'
 export { type ContextSigner, createContextSigner } from './context-signer.ts'
@@ -11,6 +11,7 @@ export {
   problemType,
   ServiceError,
   sendProblem,
+  sendServiceError,
 } from './errors.ts'
 export { type ReadinessProbe, withTimeout } from './health.ts'
 export {

@@ -1,5 +1,4 @@
-import { defineErrors, type ServiceError, sendProblem } from '@gatehouse/service-kit'
-import type { FastifyReply } from 'fastify'
+import { defineErrors } from '@gatehouse/service-kit'
 
 /** Every code this service answers with, besides service-kit's generic ones (NOT_FOUND, VALIDATION_FAILED, ...). */
 export const errors = defineErrors('TENANT_GATEWAY', {
@@ -25,12 +24,4 @@ export const errors = defineErrors('TENANT_GATEWAY', {
 })
 
 /** For places that answer instead of throwing (hooks that stop a request, the proxy's error callback). */
-export function sendError(reply: FastifyReply, error: ServiceError): FastifyReply {
-  return sendProblem(reply, {
-    ...error.extensions,
-    code: error.code,
-    title: error.title,
-    status: error.statusCode,
-    ...(error.detail ? { detail: error.detail } : {}),
-  })
-}
+export { sendServiceError as sendError } from '@gatehouse/service-kit'
