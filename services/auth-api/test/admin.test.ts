@@ -3,19 +3,15 @@ import { eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { refreshTokens, sessions } from '../src/db/schema/index.ts'
 import { refresh, register } from './factories.ts'
-import { CRON_SECRET, openTestDb, startTestApp, type TestApp } from './fixtures.ts'
+import { CRON_SECRET, closeTestApp, openTestApp, openTestDb, startTestApp, type TestApp } from './fixtures.ts'
 
 let db: TestDb
 let t: TestApp
 
 beforeAll(async () => {
-  db = await openTestDb()
-  t = await startTestApp(db)
+  ;({ db, t } = await openTestApp())
 })
-afterAll(async () => {
-  await t?.app.close()
-  await db?.close()
-})
+afterAll(() => closeTestApp(t, db))
 
 function cleanup(authorization?: string) {
   return t.app.inject({

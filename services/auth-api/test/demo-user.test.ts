@@ -2,18 +2,14 @@ import type { TestDb } from '@gatehouse/db-kit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEMO_EMAIL, seedDemoUser } from '../src/demo-user.ts'
 import { login } from './factories.ts'
-import { openTestDb, startTestApp, type TestApp } from './fixtures.ts'
+import { closeTestApp, openTestApp, type TestApp } from './fixtures.ts'
 
 let db: TestDb
 let t: TestApp
 beforeAll(async () => {
-  db = await openTestDb()
-  t = await startTestApp(db)
+  ;({ db, t } = await openTestApp())
 })
-afterAll(async () => {
-  await t?.app.close()
-  await db?.close()
-})
+afterAll(() => closeTestApp(t, db))
 
 describe('seed:demo', () => {
   it('creates a real demo user with a fresh password; running it again resets the password', async () => {

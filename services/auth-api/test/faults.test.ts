@@ -3,19 +3,15 @@ import type { TestDb } from '@gatehouse/db-kit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../src/app.ts'
 import { login, me, PASSWORD, refresh, register } from './factories.ts'
-import { openTestDb, startTestApp, type TestApp, testConfig } from './fixtures.ts'
+import { closeTestApp, openTestApp, type TestApp, testConfig } from './fixtures.ts'
 
 let db: TestDb
 let t: TestApp
 
 beforeAll(async () => {
-  db = await openTestDb()
-  t = await startTestApp(db)
+  ;({ db, t } = await openTestApp())
 })
-afterAll(async () => {
-  await t?.app.close()
-  await db?.close()
-})
+afterAll(() => closeTestApp(t, db))
 
 describe('database unreachable', () => {
   let down: DbHandle

@@ -58,3 +58,14 @@ export async function startTestApp(
   await app.ready()
   return { app, clock, config }
 }
+
+/** The file-wide database and app most test files share; closeTestApp undoes it. */
+export async function openTestApp(): Promise<{ db: TestDb; t: TestApp }> {
+  const db = await openTestDb()
+  return { db, t: await startTestApp(db) }
+}
+
+export async function closeTestApp(t: TestApp | undefined, db: TestDb | undefined): Promise<void> {
+  await t?.app.close()
+  await db?.close()
+}

@@ -1,19 +1,15 @@
 import type { TestDb } from '@gatehouse/db-kit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bearer, me, refresh, register } from './factories.ts'
-import { openTestDb, startTestApp, type TestApp } from './fixtures.ts'
+import { closeTestApp, openTestApp, type TestApp } from './fixtures.ts'
 
 let db: TestDb
 let t: TestApp
 
 beforeAll(async () => {
-  db = await openTestDb()
-  t = await startTestApp(db)
+  ;({ db, t } = await openTestApp())
 })
-afterAll(async () => {
-  await t?.app.close()
-  await db?.close()
-})
+afterAll(() => closeTestApp(t, db))
 
 describe('register → me → refresh → refresh → logout', () => {
   it('walks the whole life of a session', async () => {

@@ -1,18 +1,14 @@
 import type { TestDb } from '@gatehouse/db-kit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openTestDb, startTestApp, type TestApp } from './fixtures.ts'
+import { closeTestApp, openTestApp, type TestApp } from './fixtures.ts'
 
 let db: TestDb
 let t: TestApp
 
 beforeAll(async () => {
-  db = await openTestDb()
-  t = await startTestApp(db)
+  ;({ db, t } = await openTestApp())
 })
-afterAll(async () => {
-  await t?.app.close()
-  await db?.close()
-})
+afterAll(() => closeTestApp(t, db))
 
 describe('auth-api health', () => {
   it('answers liveness and readiness under its public prefix', async () => {

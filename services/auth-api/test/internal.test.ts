@@ -5,19 +5,15 @@ import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { auditLogs } from '../src/db/schema/index.ts'
 import { bearer, me, refresh, register } from './factories.ts'
-import { INTERNAL_SECRET, openTestDb, startTestApp, type TestApp } from './fixtures.ts'
+import { closeTestApp, INTERNAL_SECRET, openTestApp, startTestApp, type TestApp } from './fixtures.ts'
 
 let db: TestDb
 let t: TestApp
 
 beforeAll(async () => {
-  db = await openTestDb()
-  t = await startTestApp(db)
+  ;({ db, t } = await openTestApp())
 })
-afterAll(async () => {
-  await t?.app.close()
-  await db?.close()
-})
+afterAll(() => closeTestApp(t, db))
 
 function openSessionFor(body: object, token?: string) {
   return t.app.inject({

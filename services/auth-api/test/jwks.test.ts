@@ -7,19 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signingKeys } from '../src/db/schema/index.ts'
 import { rotateSigningKey } from '../src/signing-keys.ts'
 import { me, register } from './factories.ts'
-import { INTERNAL_SECRET, openTestDb, startTestApp, type TestApp } from './fixtures.ts'
+import { closeTestApp, INTERNAL_SECRET, openTestApp, startTestApp, type TestApp } from './fixtures.ts'
 
 let db: TestDb
 let t: TestApp
 
 beforeAll(async () => {
-  db = await openTestDb()
-  t = await startTestApp(db)
+  ;({ db, t } = await openTestApp())
 })
-afterAll(async () => {
-  await t?.app.close()
-  await db?.close()
-})
+afterAll(() => closeTestApp(t, db))
 
 async function jwks(app = t.app) {
   const response = await app.inject({ method: 'GET', url: '/.well-known/jwks.json' })

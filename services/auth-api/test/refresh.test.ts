@@ -4,19 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { auditLogs, refreshTokens, sessions } from '../src/db/schema/index.ts'
 import { hashRefreshToken } from '../src/refresh-tokens.ts'
 import { me, refresh, register } from './factories.ts'
-import { openTestDb, startTestApp, type TestApp } from './fixtures.ts'
+import { closeTestApp, openTestApp, type TestApp } from './fixtures.ts'
 
 let db: TestDb
 let t: TestApp
 
 beforeAll(async () => {
-  db = await openTestDb()
-  t = await startTestApp(db)
+  ;({ db, t } = await openTestApp())
 })
-afterAll(async () => {
-  await t?.app.close()
-  await db?.close()
-})
+afterAll(() => closeTestApp(t, db))
 
 function cookieValue(setCookie: string | string[] | undefined): string | undefined {
   const header = Array.isArray(setCookie) ? setCookie.join('\n') : (setCookie ?? '')

@@ -3,19 +3,15 @@ import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { auditLogs, users } from '../src/db/schema/index.ts'
 import { PASSWORD, register, uniqueEmail } from './factories.ts'
-import { openTestDb, startTestApp, type TestApp } from './fixtures.ts'
+import { closeTestApp, openTestApp, startTestApp, type TestApp } from './fixtures.ts'
 
 let db: TestDb
 let t: TestApp
 
 beforeAll(async () => {
-  db = await openTestDb()
-  t = await startTestApp(db)
+  ;({ db, t } = await openTestApp())
 })
-afterAll(async () => {
-  await t?.app.close()
-  await db?.close()
-})
+afterAll(() => closeTestApp(t, db))
 
 function post(payload: unknown, headers: Record<string, string> = {}) {
   return t.app.inject({ method: 'POST', url: '/api/auth/register', payload: payload as object, headers })
