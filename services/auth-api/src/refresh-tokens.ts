@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { randomToken, sha256Hex } from '@gatehouse/crypto'
 import type { Database } from '@gatehouse/db-kit'
-import { and, eq, gt, isNull, sql } from 'drizzle-orm'
-import { auditRow, type ClientInfo, recordAudit } from './audit.ts'
-import { addSeconds } from './clock.ts'
-import { prepared } from './db/prepared.ts'
-import { auditLogs, refreshTokens, sessions } from './db/schema/index.ts'
+import { sql } from 'drizzle-orm'
+import type { ClientInfo } from './audit.ts'
+import { builtOnce } from './db/prepared.ts'
+import { sessions } from './db/schema/index.ts'
 import { openSuccessor, sealSuccessor } from './successor-seal.ts'
 
 // randomToken(32): 43 base64url characters. Anything else is refused before touching the database.
@@ -43,11 +42,26 @@ export interface RotationSettings {
   client: ClientInfo
 }
 
+// The SQL function rotate_refresh_token (migration 0002) holds the rules and the lock order; see its comment.
+const rotateStatement = builtOnce((db) =>
+  db
+    .select({
+      outcome: sql<'rotated' | 'repeated' | 'reused' | 'rejected'>`outcome`,
+      userId: sql<string>`user_id`,
+      sessionId: sql<string>`session_id`,
+      sessionExpiresAt: sql<Date>`session_expires_at`.mapWith(sessions.expiresAt),
+      familyId: sql<string>`family_id`,
+      successorCiphertext: sql<string | null>`successor_ciphertext`,
+    })
+    .from(
+      sql`rotate_refresh_token(${sql.placeholder('tokenHash')}, ${sql.placeholder('successorId')}, ${sql.placeholder('successorHash')}, ${sql.placeholder('successorCiphertext')}, ${sql.placeholder('now')}, ${sql.placeholder('graceSeconds')}, ${sql.placeholder('ip')}, ${sql.placeholder('userAgent')})`,
+    )
+    .prepare('rotate_refresh_token'),
+)
+
 /**
- * Rotation with reuse detection (seed 001, RFC 9700 section 4.14.2). Every refresh of a session first takes
- * the session's row lock (the UPDATE of last_used_at), then reads the token: concurrent refreshes of one
- * family run one after the other and the second sees what the first wrote. The lock order (session, then
- * its tokens) is the one logout and revocation use too.
+ * Rotation with reuse detection in one round trip. The successor is minted here before the call (the database
+ * keeps only its hash, and a copy sealed under a key derived from the presented token for the grace window).
  */
 export async function rotateRefreshToken(
   db: Database,
@@ -55,125 +69,34 @@ export async function rotateRefreshToken(
   settings: RotationSettings,
 ): Promise<RotationOutcome> {
   if (!isWellFormedRefreshToken(presented)) return { kind: 'rejected' }
-  const tokenHash = hashRefreshToken(presented)
-  const { now } = settings
-  return db.transaction(async (tx) => {
-    const [session] = await prepared(
-      tx
-        .update(sessions)
-        .set({ lastUsedAt: now })
-        .where(
-          and(
-            eq(
-              sessions.id,
-              sql`(select ${refreshTokens.sessionId} from ${refreshTokens} where ${refreshTokens.tokenHash} = ${tokenHash})`,
-            ),
-            isNull(sessions.revokedAt),
-            gt(sessions.expiresAt, now),
-          ),
-        )
-        .returning({ id: sessions.id, expiresAt: sessions.expiresAt }),
-      'lock_session_of_token',
-    )
-    if (!session) return { kind: 'rejected' }
-
-    const [token] = await prepared(
-      tx
-        .select({
-          id: refreshTokens.id,
-          userId: refreshTokens.userId,
-          sessionId: refreshTokens.sessionId,
-          familyId: refreshTokens.familyId,
-          replacedBy: refreshTokens.replacedBy,
-          successorCiphertext: refreshTokens.successorCiphertext,
-          usedAt: refreshTokens.usedAt,
-          revoked: refreshTokens.revoked,
-          expiresAt: refreshTokens.expiresAt,
-        })
-        .from(refreshTokens)
-        .where(eq(refreshTokens.tokenHash, tokenHash)),
-      'select_refresh_token',
-    )
-    if (!token || token.revoked || token.expiresAt <= now) return { kind: 'rejected' }
-    const granted = { userId: token.userId, sessionId: session.id, sessionExpiresAt: session.expiresAt }
-
-    if (token.usedAt === null) {
-      const successor = randomToken()
-      const successorId = randomUUID()
-      // One statement: the successor, the parent marked used, and the audit event.
-      const insertSuccessor = tx.$with('successor').as(
-        tx
-          .insert(refreshTokens)
-          .values({
-            id: successorId,
-            userId: token.userId,
-            sessionId: token.sessionId,
-            familyId: token.familyId,
-            parentId: token.id,
-            tokenHash: hashRefreshToken(successor),
-            expiresAt: token.expiresAt,
-            createdAt: now,
-          })
-          .returning({ id: refreshTokens.id }),
-      )
-      const markParentUsed = tx.$with('parent').as(
-        tx
-          .update(refreshTokens)
-          .set({
-            usedAt: now,
-            replacedBy: successorId,
-            successorCiphertext: settings.graceSeconds > 0 ? sealSuccessor(presented, successor) : null,
-          })
-          .where(eq(refreshTokens.id, token.id))
-          .returning({ id: refreshTokens.id }),
-      )
-      await prepared(
-        tx
-          .with(insertSuccessor, markParentUsed)
-          .insert(auditLogs)
-          .values(
-            auditRow({
-              event: 'TOKEN_REFRESHED',
-              at: now,
-              client: settings.client,
-              userId: token.userId,
-              sessionId: token.sessionId,
-            }),
-          ),
-        'rotate_refresh_token',
-      )
-      return { kind: 'rotated', refreshToken: successor, ...granted }
-    }
-
-    const withinGrace = now.getTime() <= addSeconds(token.usedAt, settings.graceSeconds).getTime()
-    if (withinGrace && token.replacedBy && token.successorCiphertext) {
-      // Only one step back: the successor must still be the family's live token.
-      const [successor] = await tx
-        .select({ usedAt: refreshTokens.usedAt, revoked: refreshTokens.revoked })
-        .from(refreshTokens)
-        .where(eq(refreshTokens.id, token.replacedBy))
-      const successorToken = openSuccessor(presented, token.successorCiphertext)
-      if (successor && successor.usedAt === null && !successor.revoked && successorToken) {
-        return { kind: 'repeated', refreshToken: successorToken, ...granted }
-      }
-    }
-
-    await tx
-      .update(sessions)
-      .set({ revokedAt: now, revokedReason: 'token_reuse' })
-      .where(eq(sessions.id, token.sessionId))
-    await tx
-      .update(refreshTokens)
-      .set({ revoked: true, revokedReason: 'token_reuse', revokedAt: now })
-      .where(and(eq(refreshTokens.familyId, token.familyId), eq(refreshTokens.revoked, false)))
-    await recordAudit(tx, {
-      event: 'TOKEN_REUSE_ATTACK',
-      at: now,
-      client: settings.client,
-      userId: token.userId,
-      sessionId: token.sessionId,
-      details: { familyId: token.familyId, tokenId: token.id, rotatedAt: token.usedAt.toISOString() },
+  const successor = randomToken()
+  const rotate = (graceSeconds: number) =>
+    rotateStatement(db).execute({
+      tokenHash: hashRefreshToken(presented),
+      successorId: randomUUID(),
+      successorHash: hashRefreshToken(successor),
+      successorCiphertext: graceSeconds > 0 ? sealSuccessor(presented, successor) : null,
+      now: settings.now.toISOString(),
+      graceSeconds,
+      ip: settings.client.ip,
+      userAgent: settings.client.userAgent ?? null,
     })
-    return { kind: 'reused', userId: token.userId, sessionId: token.sessionId, familyId: token.familyId }
-  })
+  let [row] = await rotate(settings.graceSeconds)
+  if (row?.outcome === 'repeated') {
+    const repeated = row.successorCiphertext ? openSuccessor(presented, row.successorCiphertext) : undefined
+    if (repeated)
+      return { kind: 'repeated', refreshToken: repeated, ...granted(row) }
+      // A sealed successor that does not open under the presented token was tampered with: treat it as reuse
+      // (a negative window is no grace at all).
+    ;[row] = await rotate(-1)
+  }
+  if (!row || row.outcome === 'rejected') return { kind: 'rejected' }
+  if (row.outcome === 'reused') {
+    return { kind: 'reused', userId: row.userId, sessionId: row.sessionId, familyId: row.familyId }
+  }
+  return { kind: 'rotated', refreshToken: successor, ...granted(row) }
+}
+
+function granted(row: { userId: string; sessionId: string; sessionExpiresAt: Date }) {
+  return { userId: row.userId, sessionId: row.sessionId, sessionExpiresAt: row.sessionExpiresAt }
 }

@@ -1,11 +1,19 @@
 import { randomUUID } from 'node:crypto'
 import { randomToken } from '@gatehouse/crypto'
 import type { Database } from '@gatehouse/db-kit'
-import { and, desc, eq, gt, inArray, isNull, type SQL, sql } from 'drizzle-orm'
+import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm'
 import { type AuditEntry, auditRow, type ClientInfo } from './audit.ts'
 import { addSeconds } from './clock.ts'
-import { prepared } from './db/prepared.ts'
-import { auditLogs, refreshTokens, type Session, sessions, type User, users } from './db/schema/index.ts'
+import { builtOnce, prepared } from './db/prepared.ts'
+import {
+  type AuditEvent,
+  auditLogs,
+  refreshTokens,
+  type Session,
+  sessions,
+  type User,
+  users,
+} from './db/schema/index.ts'
 import { hashRefreshToken } from './refresh-tokens.ts'
 
 export interface OpenedSession {
@@ -71,26 +79,32 @@ export async function openSession(
   return { sessionId, expiresAt, refreshToken }
 }
 
+const activeSessionStatement = builtOnce((db) =>
+  db
+    .select({ session: sessions, user: users })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(
+      and(
+        eq(sessions.id, sql.placeholder('sessionId')),
+        eq(sessions.userId, sql.placeholder('userId')),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, sql.placeholder('now')),
+      ),
+    )
+    .prepare('select_active_session'),
+)
+
 /** The session an access token names, with its user, if it is neither revoked nor expired. */
 export async function findActiveSession(
   db: Database,
   input: { sessionId: string; userId: string; now: Date },
 ): Promise<{ session: Session; user: User } | undefined> {
-  const [row] = await prepared(
-    db
-      .select({ session: sessions, user: users })
-      .from(sessions)
-      .innerJoin(users, eq(users.id, sessions.userId))
-      .where(
-        and(
-          eq(sessions.id, input.sessionId),
-          eq(sessions.userId, input.userId),
-          isNull(sessions.revokedAt),
-          gt(sessions.expiresAt, input.now),
-        ),
-      ),
-    'select_active_session',
-  )
+  const [row] = await activeSessionStatement(db).execute({
+    sessionId: input.sessionId,
+    userId: input.userId,
+    now: input.now.toISOString(),
+  })
   return row
 }
 
@@ -113,62 +127,38 @@ export interface RevokedSession {
   userId: string
 }
 
-function selected(which: SessionSelector): SQL | undefined {
-  if ('refreshTokenHash' in which) {
-    return eq(
-      sessions.id,
-      sql`(select ${refreshTokens.sessionId} from ${refreshTokens} where ${refreshTokens.tokenHash} = ${which.refreshTokenHash})`,
-    )
-  }
-  if ('sessionId' in which) return and(eq(sessions.userId, which.userId), eq(sessions.id, which.sessionId))
-  return eq(sessions.userId, which.userId)
+/** The audit event written for each revoked session. */
+export interface RevocationAudit {
+  event: AuditEvent
+  client: ClientInfo
+  details?: Record<string, unknown>
 }
 
-/**
- * Revokes the selected live sessions and every refresh token in them, with the audit events auditFor returns,
- * in two statements. Sessions are locked first, the order refresh uses too, so a logout racing a refresh cannot
- * deadlock; the tokens are then revoked in a fresh snapshot, which sees a successor that refresh just committed.
- */
-export async function revokeSessions(
-  tx: Database,
-  input: {
-    which: SessionSelector
-    reason: RevokeReason
-    now: Date
-    auditFor: (revoked: RevokedSession[]) => AuditEntry[]
-  },
+// The SQL function revoke_sessions (migration 0002) holds the lock order; see its comment.
+const revokeStatement = builtOnce((db) =>
+  db
+    .select({ id: sql<string>`session_id`, userId: sql<string>`user_id` })
+    .from(
+      sql`revoke_sessions(${sql.placeholder('userId')}, ${sql.placeholder('sessionId')}, ${sql.placeholder('tokenHash')}, ${sql.placeholder('reason')}, ${sql.placeholder('now')}, ${sql.placeholder('auditEvent')}, ${sql.placeholder('auditDetails')}, ${sql.placeholder('ip')}, ${sql.placeholder('userAgent')})`,
+    )
+    .prepare('revoke_sessions'),
+)
+
+/** Revokes the selected live sessions and every refresh token in them, in one round trip. */
+export function revokeSessions(
+  db: Database,
+  input: { which: SessionSelector; reason: RevokeReason; now: Date; audit?: RevocationAudit },
 ): Promise<RevokedSession[]> {
-  const revoked = await prepared(
-    tx
-      .update(sessions)
-      .set({ revokedAt: input.now, revokedReason: input.reason })
-      .where(and(selected(input.which), isNull(sessions.revokedAt)))
-      .returning({ id: sessions.id, userId: sessions.userId }),
-    'revoke_sessions',
-  )
-  if (revoked.length === 0) return revoked
-  const revokeTokens = tx
-    .update(refreshTokens)
-    .set({ revoked: true, revokedReason: input.reason, revokedAt: input.now })
-    .where(
-      and(
-        inArray(
-          refreshTokens.sessionId,
-          revoked.map((session) => session.id),
-        ),
-        eq(refreshTokens.revoked, false),
-      ),
-    )
-  const entries = input.auditFor(revoked)
-  if (entries.length === 0) {
-    await prepared(revokeTokens, 'revoke_session_tokens')
-  } else {
-    // Tokens and audit events in one statement.
-    const revokedTokens = tx.$with('revoked_tokens').as(revokeTokens.returning({ id: refreshTokens.id }))
-    await prepared(
-      tx.with(revokedTokens).insert(auditLogs).values(entries.map(auditRow)),
-      'revoke_tokens_and_audit',
-    )
-  }
-  return revoked
+  const { which, audit } = input
+  return revokeStatement(db).execute({
+    userId: 'userId' in which ? which.userId : null,
+    sessionId: 'sessionId' in which ? which.sessionId : null,
+    tokenHash: 'refreshTokenHash' in which ? which.refreshTokenHash : null,
+    reason: input.reason,
+    now: input.now.toISOString(),
+    auditEvent: audit?.event ?? null,
+    auditDetails: audit ? JSON.stringify(audit.details ?? {}) : null,
+    ip: audit?.client.ip ?? null,
+    userAgent: audit?.client.userAgent ?? null,
+  })
 }

@@ -16,9 +16,14 @@ async function relation(name: string): Promise<boolean> {
   return row?.exists ?? false
 }
 
-async function cleanupFunctionExists(): Promise<boolean> {
-  const rows = await db.raw.query("select 1 from pg_proc where proname = 'cleanup_expired_refresh_tokens'")
-  return rows.length > 0
+const FUNCTIONS = ['cleanup_expired_refresh_tokens', 'rotate_refresh_token', 'revoke_sessions']
+
+async function functionsPresent(): Promise<string[]> {
+  const rows = await db.raw.query<{ proname: string }>(
+    'select proname from pg_proc where proname = any($1) order by proname',
+    [FUNCTIONS],
+  )
+  return rows.map((row) => row.proname)
 }
 
 const TABLES = ['users', 'sessions', 'refresh_tokens', 'audit_logs', 'signing_keys']
@@ -35,7 +40,7 @@ describe('auth-api migrations', () => {
     ]) {
       expect([index, await relation(index)]).toEqual([index, true])
     }
-    expect(await cleanupFunctionExists()).toBe(true)
+    expect(await functionsPresent()).toEqual([...FUNCTIONS].sort())
   })
 
   it('refuse an upper-case email at the database, not only in the API', async () => {
@@ -46,13 +51,14 @@ describe('auth-api migrations', () => {
 
   it('revert completely with their down files and apply again', async () => {
     const options = { migrationsDir: MIGRATIONS_DIR, service: 'auth-api' }
-    const { reverted } = await migrateDown(db, { ...options, steps: 2 })
-    expect(reverted).toEqual(['0001_cleanup_function', '0000_init'])
+    const { reverted } = await migrateDown(db, { ...options, steps: 3 })
+    expect(reverted).toEqual(['0002_hot_paths', '0001_cleanup_function', '0000_init'])
     for (const table of TABLES) expect(await relation(table)).toBe(false)
-    expect(await cleanupFunctionExists()).toBe(false)
+    expect(await functionsPresent()).toEqual([])
 
     const { applied } = await migrateUp(db, options)
-    expect(applied).toEqual(['0000_init', '0001_cleanup_function'])
+    expect(applied).toEqual(['0000_init', '0001_cleanup_function', '0002_hot_paths'])
+    expect(await functionsPresent()).toEqual([...FUNCTIONS].sort())
     const [answer] = await db.raw.query<{ removed: number }>(
       'select cleanup_expired_refresh_tokens(30) as removed',
     )

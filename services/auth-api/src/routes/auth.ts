@@ -1,5 +1,6 @@
 import type { ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
+import { recordAudit } from '../audit.ts'
 import type { AuthContext } from '../context.ts'
 import { errors } from '../errors.ts'
 import { authenticate, bearerToken } from '../http/authenticate.ts'
@@ -160,23 +161,12 @@ export async function authRoutes(app: ServiceInstance, { ctx }: { ctx: AuthConte
       }
       // An unknown or already revoked token still logs out: the answer and the cleared cookie are the same.
       if (which) {
-        const now = clock()
-        const client = clientInfo(request)
-        await db.transaction((tx) =>
-          revokeSessions(tx, {
-            which,
-            reason: 'logout',
-            now,
-            auditFor: (revoked) =>
-              revoked.map((session) => ({
-                event: 'LOGOUT',
-                at: now,
-                client,
-                userId: session.userId,
-                sessionId: session.id,
-              })),
-          }),
-        )
+        await revokeSessions(db, {
+          which,
+          reason: 'logout',
+          now: clock(),
+          audit: { event: 'LOGOUT', client: clientInfo(request) },
+        })
       }
       clearRefreshCookie(reply, config)
       return reply.code(204).send(null)
@@ -194,24 +184,19 @@ export async function authRoutes(app: ServiceInstance, { ctx }: { ctx: AuthConte
     async (request, reply) => {
       const { user, session } = await authenticate(ctx, request)
       const now = clock()
-      const client = clientInfo(request)
-      const revoked = await db.transaction((tx) =>
-        revokeSessions(tx, {
-          which: { userId: user.id },
-          reason: 'logout_all',
-          now,
-          auditFor: (sessions) => [
-            {
-              event: 'LOGOUT_ALL',
-              at: now,
-              client,
-              userId: user.id,
-              sessionId: session.id,
-              details: { revokedSessions: sessions.length },
-            },
-          ],
-        }),
-      )
+      // One summary event for all the sessions, in the transaction that revokes them.
+      const revoked = await db.transaction(async (tx) => {
+        const sessions = await revokeSessions(tx, { which: { userId: user.id }, reason: 'logout_all', now })
+        await recordAudit(tx, {
+          event: 'LOGOUT_ALL',
+          at: now,
+          client: clientInfo(request),
+          userId: user.id,
+          sessionId: session.id,
+          details: { revokedSessions: sessions.length },
+        })
+        return sessions
+      })
       clearRefreshCookie(reply, config)
       return { revokedSessions: revoked.length }
     },

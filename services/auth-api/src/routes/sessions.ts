@@ -62,26 +62,17 @@ export async function sessionRoutes(app: ServiceInstance, { ctx }: { ctx: AuthCo
     },
     async (request, reply) => {
       const { user, session: current } = await authenticate(ctx, request)
-      const now = clock()
       const sessionId = request.params.id
-      const client = clientInfo(request)
-      const revoked = await db.transaction((tx) =>
-        revokeSessions(tx, {
-          which: { userId: user.id, sessionId },
-          reason: 'revoked_by_user',
-          now,
-          auditFor: () => [
-            {
-              event: 'SESSION_REVOKED',
-              at: now,
-              client,
-              userId: user.id,
-              sessionId,
-              details: { revokedFrom: current.id },
-            },
-          ],
-        }),
-      )
+      const revoked = await revokeSessions(db, {
+        which: { userId: user.id, sessionId },
+        reason: 'revoked_by_user',
+        now: clock(),
+        audit: {
+          event: 'SESSION_REVOKED',
+          client: clientInfo(request),
+          details: { revokedFrom: current.id },
+        },
+      })
       if (revoked.length === 0) throw errors.SESSION_NOT_FOUND('No active session of yours has this id.')
       if (sessionId === current.id) clearRefreshCookie(reply, config)
       return reply.code(204).send(null)
