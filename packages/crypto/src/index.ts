@@ -1,4 +1,5 @@
 export { API_KEY_PREFIX, apiKeyDisplayPrefix, generateApiKey, isWellFormedApiKey } from './api-key.ts'
+export { type JwsAlg, type JwsHeader, signCompactJws } from './compact-jws.ts'
 export type { PepperedHash, PepperSet } from './hmac.ts'
 export { createPepperedHasher, hmacSha256Hex, MIN_PEPPER_BYTES, pepperVersionOf } from './hmac.ts'
 export type { PasswordHashParams } from './password.ts'

@@ -1,5 +1,6 @@
+import { signCompactJws } from '@gatehouse/crypto'
 import { ServiceError } from '@gatehouse/service-kit'
-import { type CryptoKey, errors as joseErrors, jwtVerify, SignJWT } from 'jose'
+import { type CryptoKey, errors as joseErrors, jwtVerify } from 'jose'
 import type { Clock } from './clock.ts'
 import { errors } from './errors.ts'
 import type { SigningKeyRing } from './signing-keys.ts'
@@ -38,18 +39,18 @@ export function createAccessTokens(keys: SigningKeyRing, settings: AccessTokenSe
     ttlSeconds: settings.ttlSeconds,
 
     async sign(claims) {
-      const issuedAt = Math.floor(settings.clock().getTime() / 1000)
-      const jwt = new SignJWT({ sid: claims.sessionId })
-        .setSubject(claims.userId)
-        .setIssuer(settings.issuer)
-        .setAudience(settings.audience)
-        .setIssuedAt(issuedAt)
-        .setExpirationTime(issuedAt + settings.ttlSeconds)
-      if (secret) return jwt.setProtectedHeader({ alg: 'HS256', typ: ACCESS_TOKEN_TYPE }).sign(secret)
+      const iat = Math.floor(settings.clock().getTime() / 1000)
+      const payload = {
+        sid: claims.sessionId,
+        sub: claims.userId,
+        iss: settings.issuer,
+        aud: settings.audience,
+        iat,
+        exp: iat + settings.ttlSeconds,
+      }
+      if (secret) return signCompactJws({ alg: 'HS256', typ: ACCESS_TOKEN_TYPE }, payload, secret)
       const key = await keys.signingKey()
-      return jwt
-        .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
-        .sign(key.privateKey)
+      return signCompactJws({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE }, payload, key.privateKey)
     },
 
     async verify(token) {
