@@ -1,9 +1,10 @@
 /**
- * `pnpm --filter tenant-gateway bench`: the same hello route called directly and through the gateway with an API
- * key (auth + rate limit + signed context + proxy), with autocannon; then both again at 50% of the gateway's peak
- * rate, once with autocannon's overallRate and once with an evenly paced open-loop client; then cached key
- * verification in-process. Upstream, gateway and a bare @fastify/http-proxy (the ceiling any proxy built on it
- * has on this machine) run in their own processes.
+ * `pnpm --filter tenant-gateway bench`: two upstream routes, each called directly and through the gateway with an
+ * API key (key check + per-tenant rate limit + signed context + proxy), with autocannon: a no-op route (only HTTP
+ * left: the gateway's worst case) and a one-row PostgreSQL read (the shape of what it fronts). Each at peak, then
+ * both paths at 50% of the gateway's peak rate, once with autocannon's overallRate and once with an evenly paced
+ * open-loop client; a bare @fastify/http-proxy on the no-op route as a reference; then cached key verification
+ * in-process. Upstream, gateway and reference proxy run in their own processes.
  */
 import { type ChildProcess, fork } from 'node:child_process'
 import { cpus } from 'node:os'
@@ -15,14 +16,23 @@ import { createKey, keyHasherOf } from '../src/api-keys.ts'
 import { TenantScopedCache } from '../src/key-cache.ts'
 import { createKeyVerifier, type VerifiedKey } from '../src/key-verification.ts'
 import { createTenant } from '../src/tenants.ts'
-import { pacedLoad } from './paced.ts'
+import { type PacedResult, pacedLoad } from './paced.ts'
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
 
-function start<T>(file: string, args: string[] = []): Promise<{ child: ChildProcess; info: T }> {
+// BENCH_CPU_PROF=<dir>: the gateway writes a V8 CPU profile there when it stops.
+const profile = process.env.BENCH_CPU_PROF
+  ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+  : []
+
+function start<T>(
+  file: string,
+  args: string[] = [],
+  execArgv: string[] = [],
+): Promise<{ child: ChildProcess; info: T }> {
   const child = fork(fileURLToPath(new URL(file, import.meta.url)), args, {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...execArgv],
     env: { ...process.env, TEST_DATABASE_URL: process.env.BENCH_DATABASE_URL ?? '' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
@@ -95,55 +105,108 @@ async function verificationRate(): Promise<number> {
 }
 
 const ms = (value: number) => `${value.toFixed(2)} ms`
-const upstream = await start<{ port: number }>('./upstream.ts')
+const upstream = await start<{ port: number; database: string }>('./upstream.ts')
 const upstreamUrl = `http://127.0.0.1:${upstream.info.port}`
-const gateway = await start<{ port: number; key: string; setup: string }>('./gateway.ts', [upstreamUrl])
+const gateway = await start<{ port: number; key: string; setup: string }>(
+  './gateway.ts',
+  [upstreamUrl],
+  profile,
+)
 const bare = await start<{ port: number }>('./bare-proxy.ts', [upstreamUrl])
-const direct = `${upstreamUrl}/api/tasks`
-const viaBareProxy = `http://127.0.0.1:${bare.info.port}/api/tasks`
-const viaGateway = `http://127.0.0.1:${gateway.info.port}/api/tasks`
+const gatewayBase = `http://127.0.0.1:${gateway.info.port}`
 const withKey = { authorization: `Bearer ${gateway.info.key}` }
 
-try {
-  process.stdout.write(`warming up (${CONNECTIONS} connections, ${DURATION_S} s per run)...\n`)
+interface Figures {
+  peakDirect: Run
+  peakGateway: Run
+  halfDirect: Run
+  halfGateway: Run
+  pacedDirect: PacedResult
+  pacedGateway: PacedResult
+}
+
+/** The same upstream route directly and through the gateway: at peak, then both at 50% of the gateway's peak. */
+async function measure(path: string): Promise<Figures> {
+  const direct = `${upstreamUrl}${path}`
+  const viaGateway = `${gatewayBase}${path}`
   await load(direct, {}, { duration: 2 })
   await load(viaGateway, withKey, { duration: 3 })
-
   const peakDirect = await load(direct, {}, { duration: DURATION_S })
   const peakGateway = await load(viaGateway, withKey, { duration: DURATION_S })
-  await load(viaBareProxy, {}, { duration: 2 })
-  const peakBare = await load(viaBareProxy, {}, { duration: DURATION_S })
-  bare.child.disconnect()
   const halfRate = peakGateway.rps / 2
-  const halfDirect = await load(direct, {}, { duration: DURATION_S, rate: halfRate })
-  const halfGateway = await load(viaGateway, withKey, { duration: DURATION_S, rate: halfRate })
   const paced = { rate: halfRate, durationS: DURATION_S, connections: CONNECTIONS }
-  const pacedDirect = await pacedLoad(direct, {}, paced)
-  const pacedGateway = await pacedLoad(viaGateway, withKey, paced)
-  const verifications = await verificationRate()
+  return {
+    peakDirect,
+    peakGateway,
+    halfDirect: await load(direct, {}, { duration: DURATION_S, rate: halfRate }),
+    halfGateway: await load(viaGateway, withKey, { duration: DURATION_S, rate: halfRate }),
+    pacedDirect: await pacedLoad(direct, {}, paced),
+    pacedGateway: await pacedLoad(viaGateway, withKey, paced),
+  }
+}
 
-  const failures = [peakDirect, peakGateway, halfDirect, halfGateway].reduce(
-    (n, r) => n + r.errors + r.non2xx,
-    0,
-  )
-  const lines = [
-    '',
-    `tenant-gateway bench: ${gateway.info.setup}; node ${process.version}, ${cpus().length} CPUs, ${CONNECTIONS} connections, ${DURATION_S} s per run`,
+function report(title: string, f: Figures): string[] {
+  const half = (f.peakGateway.rps / 2).toFixed(0)
+  const row = (name: string, rps: number, p50: number, p99: number) =>
+    `| ${name} | ${rps.toFixed(0)} | ${ms(p50)} | ${ms(p99)} |`
+  return [
+    `### ${title}`,
     '',
     '| run | req/s | p50 | p99 |',
     '|---|---|---|---|',
-    `| direct, peak | ${peakDirect.rps.toFixed(0)} | ${ms(peakDirect.p50)} | ${ms(peakDirect.p99)} |`,
-    `| gateway + API key, peak | ${peakGateway.rps.toFixed(0)} | ${ms(peakGateway.p50)} | ${ms(peakGateway.p99)} |`,
-    `| bare @fastify/http-proxy (reference), peak | ${peakBare.rps.toFixed(0)} | ${ms(peakBare.p50)} | ${ms(peakBare.p99)} |`,
-    `| direct at ${halfRate.toFixed(0)} req/s | ${halfDirect.rps.toFixed(0)} | ${ms(halfDirect.p50)} | ${ms(halfDirect.p99)} |`,
-    `| gateway at ${halfRate.toFixed(0)} req/s (50% of its peak) | ${halfGateway.rps.toFixed(0)} | ${ms(halfGateway.p50)} | ${ms(halfGateway.p99)} |`,
-    `| direct, paced at ${halfRate.toFixed(0)} req/s | ${(pacedDirect.sent / DURATION_S).toFixed(0)} | ${ms(pacedDirect.p50)} | ${ms(pacedDirect.p99)} |`,
-    `| gateway, paced at ${halfRate.toFixed(0)} req/s | ${(pacedGateway.sent / DURATION_S).toFixed(0)} | ${ms(pacedGateway.p50)} | ${ms(pacedGateway.p99)} |`,
+    row('direct, peak', f.peakDirect.rps, f.peakDirect.p50, f.peakDirect.p99),
+    row('gateway + API key, peak', f.peakGateway.rps, f.peakGateway.p50, f.peakGateway.p99),
+    row(`direct at ${half} req/s`, f.halfDirect.rps, f.halfDirect.p50, f.halfDirect.p99),
+    row(
+      `gateway at ${half} req/s (50% of its peak)`,
+      f.halfGateway.rps,
+      f.halfGateway.p50,
+      f.halfGateway.p99,
+    ),
+    row(
+      `direct, paced at ${half} req/s`,
+      f.pacedDirect.sent / DURATION_S,
+      f.pacedDirect.p50,
+      f.pacedDirect.p99,
+    ),
+    row(
+      `gateway, paced at ${half} req/s`,
+      f.pacedGateway.sent / DURATION_S,
+      f.pacedGateway.p50,
+      f.pacedGateway.p99,
+    ),
     '',
-    `throughput ratio gateway/direct: ${(peakGateway.rps / peakDirect.rps).toFixed(2)} (goal >= 0.5); gateway/bare proxy: ${(peakGateway.rps / peakBare.rps).toFixed(2)}`,
-    `added latency at peak: p50 +${ms(peakGateway.p50 - peakDirect.p50)}, p99 +${ms(peakGateway.p99 - peakDirect.p99)}`,
-    `added latency at 50% of peak (autocannon overallRate): p50 +${ms(halfGateway.p50 - halfDirect.p50)}, p99 +${ms(halfGateway.p99 - halfDirect.p99)} (goal p99 <= 2 ms)`,
-    `added latency at 50% of peak (paced): p50 +${ms(pacedGateway.p50 - pacedDirect.p50)}, p99 +${ms(pacedGateway.p99 - pacedDirect.p99)} (goal p99 <= 2 ms)`,
+    `throughput ratio gateway/direct: ${(f.peakGateway.rps / f.peakDirect.rps).toFixed(2)} (goal >= 0.5)`,
+    `added latency at peak: p50 +${ms(f.peakGateway.p50 - f.peakDirect.p50)}, p99 +${ms(f.peakGateway.p99 - f.peakDirect.p99)}`,
+    `added latency at 50% of peak (autocannon overallRate): p50 +${ms(f.halfGateway.p50 - f.halfDirect.p50)}, p99 +${ms(f.halfGateway.p99 - f.halfDirect.p99)} (goal p99 <= 2 ms)`,
+    `added latency at 50% of peak (paced): p50 +${ms(f.pacedGateway.p50 - f.pacedDirect.p50)}, p99 +${ms(f.pacedGateway.p99 - f.pacedDirect.p99)} (goal p99 <= 2 ms)`,
+    '',
+  ]
+}
+
+try {
+  process.stdout.write(`${CONNECTIONS} connections, ${DURATION_S} s per run...\n`)
+  const noop = await measure('/api/tasks')
+  await load(`http://127.0.0.1:${bare.info.port}/api/tasks`, {}, { duration: 2 })
+  const peakBare = await load(`http://127.0.0.1:${bare.info.port}/api/tasks`, {}, { duration: DURATION_S })
+  bare.child.disconnect()
+  const read = await measure('/api/tasks/4242')
+  const verifications = await verificationRate()
+
+  const runs = [noop, read].flatMap((f) => [f.peakDirect, f.peakGateway, f.halfDirect, f.halfGateway])
+  const failures =
+    runs.reduce((n, r) => n + r.errors + r.non2xx, 0) +
+    [noop, read].reduce((n, f) => n + f.pacedDirect.failed + f.pacedGateway.failed, 0) +
+    peakBare.errors +
+    peakBare.non2xx
+  const lines = [
+    '',
+    `tenant-gateway bench: gateway ${gateway.info.setup}; upstream database ${upstream.info.database}; node ${process.version}, ${cpus().length} CPUs, ${CONNECTIONS} connections, ${DURATION_S} s per run`,
+    '',
+    ...report('No-op upstream route (GET /api/tasks: a constant, only HTTP left)', noop),
+    `bare @fastify/http-proxy on the same route (reference), peak: ${peakBare.rps.toFixed(0)} req/s; gateway/bare proxy: ${(noop.peakGateway.rps / peakBare.rps).toFixed(2)}`,
+    '',
+    ...report('One-row read upstream route (GET /api/tasks/:id: primary-key SELECT, prepared)', read),
     `cached key verifications in-process: ${Math.round(verifications).toLocaleString('en-US')}/s (goal >= 100,000/s)`,
     `errors + non-2xx responses: ${failures}`,
     '',

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
-import proxy from '@fastify/http-proxy'
+import type { Readable } from 'node:stream'
 import {
   createContextSigner,
   INTERNAL_CONTEXT_HEADER,
@@ -11,6 +11,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Clock } from '../clock.ts'
 import type { Config } from '../config.ts'
 import { errors, sendError } from '../errors.ts'
+import { createForwarder, failureOf } from '../forwarder.ts'
 import type { Bucket, RateLimiter } from '../rate-limit.ts'
 import type { Identity, TenantResolver } from '../tenant-resolution.ts'
 import type { TokenAudit } from '../token-audit.ts'
@@ -30,6 +31,8 @@ declare module 'fastify' {
 }
 
 const CONTEXT_TTL_SECONDS = 60
+const UPSTREAM_CONNECTIONS = 128
+const PROXIED_METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS']
 
 /**
  * Headers a client could use to pose as someone else upstream. They are always removed; the gateway's own
@@ -207,37 +210,47 @@ export async function proxyRoutes(app: ServiceInstance, options: ProxyOptions) {
   })
 
   for (const upstream of options.upstreams) {
-    for (const prefix of upstream.prefixes) {
-      await app.register(proxy, {
-        upstream: upstream.url,
-        prefix,
-        rewritePrefix: prefix,
-        config: { upstream: upstream.service, access: upstream.access },
-        // Fastify already logs each request once; reply-from's two extra lines per request only cost throughput.
-        disableRequestLogging: true,
-        undici: {
-          connections: 128,
-          headersTimeout: config.UPSTREAM_TIMEOUT_MS,
-          bodyTimeout: config.UPSTREAM_TIMEOUT_MS,
-        },
-        replyOptions: {
-          rewriteRequestHeaders: (request, headers) => forwardedHeaders(request, headers, upstream.access),
-          // An upstream's own 503 goes back to the client as it is; the gateway does not retry behind its back.
-          retryDelay: () => null,
-          onError: (reply, { error }) => {
-            const timedOut = (error as { statusCode?: number }).statusCode === 504
-            reply.log.warn(
-              { upstream: upstream.service, code: (error as { code?: string }).code },
-              'upstream failed',
-            )
-            const detail = `${upstream.service} did not answer${timedOut ? ' in time' : ''}.`
-            return sendError(
-              reply as FastifyReply,
-              timedOut ? errors.UPSTREAM_TIMEOUT(detail) : errors.UPSTREAM_UNAVAILABLE(detail),
-            )
-          },
-        },
-      })
+    const forwarder = createForwarder(upstream.url, {
+      timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      connections: UPSTREAM_CONNECTIONS,
+    })
+    app.addHook('onClose', () => forwarder.close())
+    const forward = async (request: FastifyRequest, reply: FastifyReply) => {
+      try {
+        const response = await forwarder.forward({
+          method: request.method,
+          path: request.url,
+          headers: forwardedHeaders(request, request.headers, upstream.access),
+          body: request.body as Readable | undefined,
+        })
+        return reply.code(response.status).headers(response.headers).send(response.body)
+      } catch (error) {
+        const timedOut = failureOf(error) === 'timeout'
+        reply.log.warn(
+          { upstream: upstream.service, code: (error as { code?: string }).code },
+          'upstream failed',
+        )
+        const detail = `${upstream.service} did not answer${timedOut ? ' in time' : ''}.`
+        return sendError(
+          reply,
+          timedOut ? errors.UPSTREAM_TIMEOUT(detail) : errors.UPSTREAM_UNAVAILABLE(detail),
+        )
+      }
     }
+    await app.register(async (scope) => {
+      // Bodies go upstream as they arrived: never parsed, re-encoded or size-checked here (the upstream does).
+      scope.removeAllContentTypeParsers()
+      scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
+      for (const prefix of upstream.prefixes) {
+        for (const url of [prefix, `${prefix}/*`]) {
+          scope.route({
+            method: PROXIED_METHODS,
+            url,
+            config: { upstream: upstream.service, access: upstream.access },
+            handler: forward,
+          })
+        }
+      }
+    })
   }
 }
