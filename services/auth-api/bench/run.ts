@@ -193,11 +193,11 @@ try {
     headers: json,
     body: JSON.stringify({ email, password: PASSWORD }),
   }
-  results.push(await cannon('login', { url: `${base}/api/auth/login`, ...loginRequest, amount: 400 }, 200))
+  results.push(await cannon('login', { url: `${base}/api/auth/login`, ...loginRequest, amount: 1000 }, 200))
   results.push(
     await cannon(
       'login (c=1)',
-      { url: `${base}/api/auth/login`, ...loginRequest, amount: 60, connections: 1 },
+      { url: `${base}/api/auth/login`, ...loginRequest, amount: 200, connections: 1 },
       200,
     ),
   )
@@ -241,8 +241,8 @@ try {
     if (!(await verifyPassword(passwordHash, PASSWORD))) throw new Error('argon2 baseline failed')
   }
   await latencies(10, 1, verify)
-  const argonAlone = percentile(await latencies(60, 1, verify), 50)
-  const argonLoaded = percentile(await latencies(400, CONCURRENCY, verify), 50)
+  const argonAlone = percentile(await latencies(200, 1, verify), 50)
+  const argonLoaded = percentile(await latencies(1000, CONCURRENCY, verify), 50)
   await db.raw.exec(
     'create table bench_commit_probe (id bigserial primary key, at timestamptz default now())',
   )

@@ -3,8 +3,9 @@
  * API key (key check + per-tenant rate limit + signed context + proxy), with autocannon: a no-op route (only HTTP
  * left: the gateway's worst case) and a one-row PostgreSQL read (the shape of what it fronts). Each at peak, then
  * both paths at 50% of the gateway's peak rate, once with autocannon's overallRate and once with an evenly paced
- * open-loop client; a bare @fastify/http-proxy on the no-op route as a reference; then cached key verification
- * in-process. Upstream, gateway and reference proxy run in their own processes.
+ * open-loop client; a bare @fastify/http-proxy and a minimal node:http + undici proxy on the no-op route as
+ * references; then cached key verification in-process. Upstream, gateway and reference proxies run in their own
+ * processes.
  */
 import { type ChildProcess, fork } from 'node:child_process'
 import { cpus } from 'node:os'
@@ -113,6 +114,7 @@ const gateway = await start<{ port: number; key: string; setup: string }>(
   profile,
 )
 const bare = await start<{ port: number }>('./bare-proxy.ts', [upstreamUrl])
+const raw = await start<{ port: number }>('./raw-proxy.ts', [upstreamUrl])
 const gatewayBase = `http://127.0.0.1:${gateway.info.port}`
 const withKey = { authorization: `Bearer ${gateway.info.key}` }
 
@@ -190,6 +192,9 @@ try {
   await load(`http://127.0.0.1:${bare.info.port}/api/tasks`, {}, { duration: 2 })
   const peakBare = await load(`http://127.0.0.1:${bare.info.port}/api/tasks`, {}, { duration: DURATION_S })
   bare.child.disconnect()
+  await load(`http://127.0.0.1:${raw.info.port}/api/tasks`, {}, { duration: 2 })
+  const peakRaw = await load(`http://127.0.0.1:${raw.info.port}/api/tasks`, {}, { duration: DURATION_S })
+  raw.child.disconnect()
   const read = await measure('/api/tasks/4242')
   const verifications = await verificationRate()
 
@@ -197,14 +202,13 @@ try {
   const failures =
     runs.reduce((n, r) => n + r.errors + r.non2xx, 0) +
     [noop, read].reduce((n, f) => n + f.pacedDirect.failed + f.pacedGateway.failed, 0) +
-    peakBare.errors +
-    peakBare.non2xx
+    [peakBare, peakRaw].reduce((n, r) => n + r.errors + r.non2xx, 0)
   const lines = [
     '',
     `tenant-gateway bench: gateway ${gateway.info.setup}; upstream database ${upstream.info.database}; node ${process.version}, ${cpus().length} CPUs, ${CONNECTIONS} connections, ${DURATION_S} s per run`,
     '',
     ...report('No-op upstream route (GET /api/tasks: a constant, only HTTP left)', noop),
-    `bare @fastify/http-proxy on the same route (reference), peak: ${peakBare.rps.toFixed(0)} req/s; gateway/bare proxy: ${(noop.peakGateway.rps / peakBare.rps).toFixed(2)}`,
+    `references on the same route, peak: bare @fastify/http-proxy ${peakBare.rps.toFixed(0)} req/s (${(peakBare.rps / noop.peakDirect.rps).toFixed(2)} of direct; gateway/bare proxy ${(noop.peakGateway.rps / peakBare.rps).toFixed(2)}), minimal node:http + undici proxy ${peakRaw.rps.toFixed(0)} req/s (${(peakRaw.rps / noop.peakDirect.rps).toFixed(2)} of direct)`,
     '',
     ...report('One-row read upstream route (GET /api/tasks/:id: primary-key SELECT, prepared)', read),
     `cached key verifications in-process: ${Math.round(verifications).toLocaleString('en-US')}/s (goal >= 100,000/s)`,
@@ -216,4 +220,5 @@ try {
   upstream.child.disconnect()
   gateway.child.disconnect()
   if (bare.child.connected) bare.child.disconnect()
+  if (raw.child.connected) raw.child.disconnect()
 }
