@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { sql } from 'drizzle-orm'
 import postgres from 'postgres'
 import { createDb, type DbHandle } from './db.ts'
 import { migrateUp } from './migrate.ts'
@@ -49,4 +50,13 @@ async function onServer(serverUrl: string, statement: string): Promise<void> {
   } finally {
     await sql.end()
   }
+}
+
+/**
+ * Opens `count` pool connections (up to the pool's size) by holding them at once. postgres.js connects on demand,
+ * so without this the concurrent statements of a race test queue on a fresh pool's first connection and reach
+ * the server one after the other: the test would pass whatever the locking does.
+ */
+export async function openPoolConnections(db: DbHandle, count: number): Promise<void> {
+  await Promise.all(Array.from({ length: count }, () => db.db.execute(sql`select pg_sleep(0.05)`)))
 }

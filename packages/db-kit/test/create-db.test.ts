@@ -4,7 +4,7 @@ import { integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core'
 import postgres from 'postgres'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createDb } from '../src/index.ts'
-import { createTestDb, type TestDb } from '../src/testing.ts'
+import { createTestDb, openPoolConnections, type TestDb } from '../src/testing.ts'
 import { removeTempDirs, tempDir } from './helpers.ts'
 
 const notes = pgTable('notes', {
@@ -118,6 +118,18 @@ describe('a test database', () => {
       const rows = await server`select datname from pg_database where datname in (${name}, ${extraName})`
       await server.end()
       expect(rows.map((row) => row.datname)).toEqual([name])
+    })
+
+    it('openPoolConnections leaves that many connections open for a race test to use', async () => {
+      const connections = async () => {
+        const [row] = await db.raw.query<{ n: number }>(
+          'select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+        )
+        return row?.n ?? 0
+      }
+      expect(await connections()).toBeLessThan(4)
+      await openPoolConnections(db, 4)
+      expect(await connections()).toBeGreaterThanOrEqual(4)
     })
   }
 })

@@ -1,5 +1,5 @@
-import type { TestDb } from '@gatehouse/db-kit/testing'
-import { and, eq, sql } from 'drizzle-orm'
+import { openPoolConnections, type TestDb } from '@gatehouse/db-kit/testing'
+import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { auditLogs, refreshTokens, sessions } from '../src/db/schema/index.ts'
 import { hashRefreshToken } from '../src/refresh-tokens.ts'
@@ -26,14 +26,6 @@ async function familyOf(token: string) {
     .where(eq(refreshTokens.tokenHash, hashRefreshToken(token)))
   if (!row) throw new Error('token not stored')
   return db.db.select().from(refreshTokens).where(eq(refreshTokens.familyId, row.familyId))
-}
-
-/**
- * postgres.js opens connections on demand: without this, concurrent requests of a fresh pool queue on its first
- * connection and reach PostgreSQL one after the other, and a race test would pass whatever the locking does.
- */
-async function openConnections(count: number): Promise<void> {
-  await Promise.all(Array.from({ length: count }, () => db.db.execute(sql`select pg_sleep(0.05)`)))
 }
 
 describe('refresh token rotation', () => {
@@ -85,7 +77,7 @@ describe('refresh token rotation', () => {
 
   it('answers two concurrent refreshes with the same token with the same successor (two tabs)', async () => {
     const user = await register(t.app)
-    await openConnections(2)
+    await openPoolConnections(db, 2)
     const [a, b] = await Promise.all([refresh(t.app, user.refreshToken), refresh(t.app, user.refreshToken)])
     expect(a.statusCode).toBe(200)
     expect(b.statusCode).toBe(200)
@@ -99,7 +91,7 @@ describe('refresh token rotation', () => {
   })
 
   it('keeps the rule under many concurrent refreshes: one successor, no revocation', async () => {
-    await openConnections(8)
+    await openPoolConnections(db, 8)
     for (let round = 0; round < 5; round++) {
       const user = await register(t.app)
       const responses = await Promise.all(Array.from({ length: 8 }, () => refresh(t.app, user.refreshToken)))

@@ -1,5 +1,5 @@
 import { generateSigningKey } from '@gatehouse/crypto'
-import type { TestDb } from '@gatehouse/db-kit/testing'
+import { openPoolConnections, type TestDb } from '@gatehouse/db-kit/testing'
 import type { ServiceInstance } from '@gatehouse/service-kit'
 import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -229,6 +229,7 @@ describe('members and roles', () => {
       headers: first.headers,
       payload: { role: 'owner' },
     })
+    await openPoolConnections(db, 2)
     const results = await Promise.all([
       app.inject({
         method: 'PUT',
