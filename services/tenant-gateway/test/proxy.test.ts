@@ -157,13 +157,36 @@ describe('proxy: identity', () => {
     expect(seen.headers.authorization).toBeUndefined()
     const token = seen.headers[INTERNAL_CONTEXT_HEADER]
     const context = await verifyInternalContext(INTERNAL_SECRET, token, { audience: 'bom-triggers' })
-    expect(context).toMatchObject({
-      tenantId,
-      keyId,
-      scopes: ['tasks:read'],
-      requestId: response.headers['x-request-id'],
-    })
+    expect(context).toMatchObject({ tenantId, keyId, scopes: ['tasks:read'] })
+    // The token is per caller, not per request: the request id travels in its own header.
+    expect(context.requestId).toBeUndefined()
+    expect(seen.headers['x-request-id']).toBe(response.headers['x-request-id'])
     await expect(verifyInternalContext(INTERNAL_SECRET, token, { audience: 'metering' })).rejects.toThrow()
+  })
+
+  it('reuses one context token per caller and upstream, recorded once; another key or upstream gets its own', async () => {
+    const { tenantId, key, owner } = await tenantWithKey()
+    const other = await createKey(app, owner, tenantId, { name: 'other', scopes: ['tasks:read'] })
+    const contextOf = async (url: string, apiKey: string) => {
+      const response = await app.inject({ method: 'GET', url, headers: { 'x-api-key': apiKey } })
+      expect(response.statusCode).toBe(200)
+      return response.json().headers[INTERNAL_CONTEXT_HEADER] as string
+    }
+    const first = await contextOf('/api/tasks', key)
+    expect(await contextOf('/api/tasks/7', key)).toBe(first)
+    expect(await contextOf('/api/tasks', other.key)).not.toBe(first)
+    const metering = await contextOf('/api/usage/summary', key)
+    expect(metering).not.toBe(first)
+    await verifyInternalContext(INTERNAL_SECRET, metering, { audience: 'metering' })
+
+    await app.flushPendingWrites()
+    const rows = await db.db
+      .select()
+      .from(verificationTokens)
+      .where(eq(verificationTokens.clientId, tenantId))
+    expect(rows.map((row) => row.jti).sort()).toEqual(
+      [first, await contextOf('/api/tasks', other.key), metering].map(sha256Hex).sort(),
+    )
   })
 
   it('forwards a member acting for a tenant with x-tenant-id; a non-member gets 404', async () => {

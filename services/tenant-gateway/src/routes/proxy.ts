@@ -10,6 +10,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Clock } from '../clock.ts'
 import type { Config } from '../config.ts'
+import { createContextTokens } from '../context-tokens.ts'
 import { errors, sendError } from '../errors.ts'
 import { createForwarder, failureOf } from '../forwarder.ts'
 import type { Bucket, RateLimiter } from '../rate-limit.ts'
@@ -124,7 +125,24 @@ export interface ProxyOptions {
  */
 export async function proxyRoutes(app: ServiceInstance, options: ProxyOptions) {
   const { config, tenants, limiter } = options
-  const signer = createContextSigner(config.INTERNAL_SECRET, { ttlSeconds: CONTEXT_TTL_SECONDS })
+  const contextTokens = createContextTokens({
+    signer: createContextSigner(config.INTERNAL_SECRET, { ttlSeconds: CONTEXT_TTL_SECONDS }),
+    ttlSeconds: CONTEXT_TTL_SECONDS,
+    // Tokens that carry nobody (anonymous calls of public routes) are not worth an audit row.
+    onMint: ({ token, context, audience, requestId, issuedAt, expiresAt }) => {
+      if (!context.tenantId && !context.userId) return
+      options.audit.record({
+        token,
+        clientId: context.tenantId,
+        keyId: context.keyId,
+        userId: context.userId,
+        audience,
+        requestId,
+        issuedAt,
+        expiresAt,
+      })
+    },
+  })
   const ipBucket = (request: FastifyRequest): Bucket => {
     // POSTs on public routes are the credential endpoints (login, register, refresh, QR create): the tight limit.
     const tier = request.method === 'POST' ? 'auth' : 'public'
@@ -160,33 +178,15 @@ export async function proxyRoutes(app: ServiceInstance, options: ProxyOptions) {
       bucket = ipBucket(request)
     }
     if (!(await limiter.consume(request, reply, bucket))) return reply
-    // Real time, not the injected clock: upstreams check the token's expiry against their own clocks.
-    const issuedAt = new Date()
-    const token = signer.sign(
-      {
-        tenantId: identity?.tenantId,
-        userId: identity?.userId,
-        keyId: identity?.keyId,
-        scopes: identity?.scopes ?? [],
-        requestId: request.id,
-      },
-      upstream,
-      issuedAt,
-    )
-    request.identity = identity ?? null
-    request.internalContext = token
-    if (identity?.tenantId || identity?.userId) {
-      options.audit.record({
-        token,
-        clientId: identity.tenantId,
-        keyId: identity.keyId,
-        userId: identity.userId,
-        audience: upstream,
-        requestId: request.id,
-        issuedAt,
-        expiresAt: new Date(issuedAt.getTime() + CONTEXT_TTL_SECONDS * 1000),
-      })
+    const context = {
+      tenantId: identity?.tenantId,
+      userId: identity?.userId,
+      keyId: identity?.keyId,
+      scopes: identity?.scopes ?? [],
     }
+    // Real time, not the injected clock: upstreams check the token's expiry against their own clocks.
+    request.internalContext = contextTokens.tokenFor(context, upstream, { id: request.id, now: new Date() })
+    request.identity = identity ?? null
   })
 
   // Exactly one usage event per forwarded request of a tenant, whatever the upstream answered.
