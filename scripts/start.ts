@@ -5,31 +5,29 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { loadDevSecrets } from '@gatehouse/service-kit'
+import { dataRoot as dataRootOf } from '@gatehouse/db-kit'
+import { envStemOf, loadDevSecrets, SERVICES, upstreamUrlEnvOf } from '@gatehouse/service-kit'
 
 const root = join(import.meta.dirname, '..')
-const dataRoot = process.env.GATEHOUSE_DATA_DIR ?? join(root, '.data')
-const portOf = (variable: string, fallback: number) => Number(process.env[variable] ?? fallback)
+const dataRoot = dataRootOf(process.env)
 
-const services = [
-  { name: 'auth-api', port: portOf('AUTH_API_PORT', 3001), prefix: '/api/auth', urlVar: 'AUTH_API_URL' },
-  { name: 'qr-auth', port: portOf('QR_AUTH_PORT', 3002), prefix: '/api/qr', urlVar: 'QR_AUTH_URL' },
-  {
-    name: 'bom-triggers',
-    port: portOf('BOM_TRIGGERS_PORT', 3003),
-    prefix: '/api/bom-triggers',
-    urlVar: 'BOM_TRIGGERS_URL',
-  },
-  { name: 'metering', port: portOf('METERING_PORT', 3004), prefix: '/api/usage', urlVar: 'METERING_URL' },
-  { name: 'tenant-gateway', port: portOf('GATEWAY_PORT', 8080), prefix: '', urlVar: 'GATEWAY_URL' },
-]
+// Every service of the registry; `<SERVICE>_PORT` (e.g. TENANT_GATEWAY_PORT) moves one off its default port.
+const services = SERVICES.map((service) => ({
+  name: service.name,
+  port: Number(process.env[`${envStemOf(service.name)}_PORT`] ?? service.port),
+  // Where its liveness answers: under its public prefix for an upstream, at the root for the gateway.
+  prefix: service.access === 'gateway' ? '' : (service.publicPrefixes[0] ?? ''),
+  isGateway: service.access === 'gateway',
+}))
 
 const secrets = loadDevSecrets(join(dataRoot, 'secrets.json'), [
   'INTERNAL_SECRET',
   'CRON_SECRET',
   'API_KEY_PEPPER',
 ])
-const upstreamUrls = Object.fromEntries(services.map((s) => [s.urlVar, `http://127.0.0.1:${s.port}`]))
+const upstreamUrls = Object.fromEntries(
+  services.map((s) => [upstreamUrlEnvOf(s.name), `http://127.0.0.1:${s.port}`]),
+)
 const children = new Map<string, ChildProcess>()
 let stopping = false
 
@@ -98,11 +96,11 @@ async function stopAll(code: number): Promise<void> {
 process.on('SIGINT', () => void stopAll(0))
 process.on('SIGTERM', () => void stopAll(0))
 
-const upstreams = services.filter((s) => s.name !== 'tenant-gateway')
+const upstreams = services.filter((s) => !s.isGateway)
+const gateway = services.find((s) => s.isGateway)!
 for (const service of upstreams) startService(service)
 try {
   await Promise.all(upstreams.map((s) => waitHealthy(s.port, s.prefix)))
-  const gateway = services.find((s) => s.name === 'tenant-gateway')!
   startService(gateway)
   await waitHealthy(gateway.port, '')
 } catch (error) {
@@ -110,7 +108,7 @@ try {
   await stopAll(1)
 }
 if (!stopping) {
-  const gatewayPort = services.at(-1)!.port
+  const gatewayPort = gateway.port
   const lines = [
     '',
     'Gatehouse is running (embedded PGlite databases under .data/):',

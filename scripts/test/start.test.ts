@@ -12,7 +12,7 @@ const ports = {
   QR_AUTH_PORT: base + 1,
   BOM_TRIGGERS_PORT: base + 2,
   METERING_PORT: base + 3,
-  GATEWAY_PORT: base + 4,
+  TENANT_GATEWAY_PORT: base + 4,
 }
 const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-start-'))
 
@@ -41,7 +41,7 @@ describe('pnpm start (scripts/start.ts)', () => {
     while (!output.includes('Press Ctrl-C to stop.') && Date.now() < deadline && child.exitCode === null) {
       await new Promise((resolve) => setTimeout(resolve, 200))
     }
-    expect(output).toContain(`http://127.0.0.1:${ports.GATEWAY_PORT}`)
+    expect(output).toContain(`http://127.0.0.1:${ports.TENANT_GATEWAY_PORT}`)
 
     for (const [prefix, service] of [
       ['/api/auth', 'auth-api'],
@@ -50,7 +50,7 @@ describe('pnpm start (scripts/start.ts)', () => {
       ['/api/usage', 'metering'],
     ]) {
       const path = `${prefix}/health`
-      const response = await fetch(`http://127.0.0.1:${ports.GATEWAY_PORT}${path}`, {
+      const response = await fetch(`http://127.0.0.1:${ports.TENANT_GATEWAY_PORT}${path}`, {
         headers: { 'x-request-id': `start-${service}` },
       })
       expect(response.status, path).toBe(200)
@@ -59,7 +59,7 @@ describe('pnpm start (scripts/start.ts)', () => {
     }
     // One user story across three processes: auth-api mints a JWT, the gateway verifies it against auth-api's JWKS,
     // issues an API key, and forwards a keyed request with a signed context that the upstream accepts.
-    const gateway = `http://127.0.0.1:${ports.GATEWAY_PORT}`
+    const gateway = `http://127.0.0.1:${ports.TENANT_GATEWAY_PORT}`
     const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
       fetch(`${gateway}${path}`, {
         method: 'POST',

@@ -14,7 +14,10 @@ const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString
 const converted = new WeakMap<CryptoKey, KeyObject>()
 
 function keyObject(key: CryptoKey | KeyObject | Uint8Array): KeyObject {
-  if (key instanceof KeyObject) return key
+  if (key instanceof KeyObject) {
+    if (key.type === 'secret') throw new TypeError('an asymmetric key is needed for EdDSA and ES256')
+    return key
+  }
   if (key instanceof Uint8Array) throw new TypeError('an asymmetric key is needed for EdDSA and ES256')
   let object = converted.get(key)
   if (!object) {
@@ -38,7 +41,8 @@ export function signCompactJws(
   const input = `${base64url(header)}.${base64url(payload)}`
   let signature: Buffer
   if (header.alg === 'HS256') {
-    if (!(key instanceof Uint8Array)) throw new TypeError('HS256 needs the secret as bytes')
+    if (!(key instanceof Uint8Array) && !(key instanceof KeyObject && key.type === 'secret'))
+      throw new TypeError('HS256 needs the secret as bytes or a secret KeyObject')
     signature = createHmac('sha256', key).update(input).digest()
   } else if (header.alg === 'ES256') {
     signature = sign('sha256', Buffer.from(input), { key: keyObject(key), dsaEncoding: 'ieee-p1363' })

@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises'
 import { PGlite, type Transaction } from '@electric-sql/pglite'
 import { drizzle } from 'drizzle-orm/pglite'
-import { type DbHandle, timePing } from './db.ts'
+import type { DbHandle } from './handle.ts'
+import { timePing } from './ping.ts'
 import { type RawSql, type Statements, transactionScope } from './raw-sql.ts'
 
 export async function openPglite(dataDir: string | undefined): Promise<DbHandle> {

@@ -1,6 +1,7 @@
 import { drizzle } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
-import { type DbHandle, timePing } from './db.ts'
+import type { DbHandle } from './handle.ts'
+import { timePing } from './ping.ts'
 import { connectionScope, type RawSql, type Statements, transactionScope } from './raw-sql.ts'
 
 export function openPostgres(url: string, max = 10): DbHandle {

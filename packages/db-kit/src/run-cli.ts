@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { findRepoRoot } from './data-dir.ts'
 import { createDb, type DbConfig, type DbHandle } from './db.ts'
 import {
   type MigrationOptions,
@@ -10,9 +11,8 @@ import {
   verifyMigrations,
 } from './migrate.ts'
 import { MigrationError } from './migration-error.ts'
-import { findRepoRoot, resolveServiceDatabase, serviceDatabaseEnvVar } from './service-database.ts'
+import { resolveServiceDatabase, serviceDatabaseEnvVar } from './service-database.ts'
 
-const SERVICE_ORDER = ['auth-api', 'qr-auth', 'tenant-gateway', 'bom-triggers', 'metering']
 const COMMANDS = ['up', 'down', 'status', 'verify'] as const
 type Command = (typeof COMMANDS)[number]
 
@@ -35,11 +35,15 @@ export interface CliOutput {
 
 class UsageError extends Error {}
 
-/** The `migrate` command; resolves with the exit code. */
+/**
+ * The `migrate` command; resolves with the exit code. `serviceOrder` (the service registry's order) comes first
+ * when every service is migrated; other service folders follow by name.
+ */
 export async function runMigrationCli(
   argv: string[],
   env: NodeJS.ProcessEnv = process.env,
   out: CliOutput = console,
+  serviceOrder: readonly string[] = [],
 ): Promise<number> {
   let args: CliArgs | 'help'
   let servicesDir: string
@@ -55,7 +59,7 @@ export async function runMigrationCli(
     return 1
   }
   let exitCode = 0
-  for (const service of args.services.length > 0 ? args.services : listServices(servicesDir)) {
+  for (const service of args.services.length > 0 ? args.services : listServices(servicesDir, serviceOrder)) {
     try {
       if (!(await runForService(service, servicesDir, args, env, out))) exitCode = 1
     } catch (error) {
@@ -88,13 +92,12 @@ function parseArgs(argv: string[]): CliArgs | 'help' {
   return args
 }
 
-/** The known services in dependency order, then any other service folder. */
-function listServices(servicesDir: string): string[] {
+function listServices(servicesDir: string, order: readonly string[]): string[] {
   const folders = readdirSync(servicesDir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
     .map((entry) => entry.name)
-  const others = folders.filter((name) => !SERVICE_ORDER.includes(name)).sort()
-  return [...SERVICE_ORDER.filter((name) => folders.includes(name)), ...others]
+  const others = folders.filter((name) => !order.includes(name)).sort()
+  return [...order.filter((name) => folders.includes(name)), ...others]
 }
 
 async function runForService(

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { createDb, type DbHandle, migrateUp } from '@gatehouse/db-kit'
+import { join } from 'node:path'
+import { createDb, type DbHandle, migrateUp, serviceDataDir } from '@gatehouse/db-kit'
 import type { ServiceInstance } from './create-service.ts'
 import { runService } from './run-service.ts'
 
@@ -10,17 +10,6 @@ export interface BootConfig {
   DATABASE_URL?: string
   DATA_DIR?: string
   MIGRATE_ON_BOOT: boolean
-}
-
-/** The repository's `.data/<service>`; found by walking up to pnpm-workspace.yaml so any cwd works. */
-export function defaultDataDir(service: string, from = process.cwd()): string {
-  let dir = from
-  while (!existsSync(join(dir, 'pnpm-workspace.yaml'))) {
-    const parent = dirname(dir)
-    if (parent === dir) return join(from, '.data', service)
-    dir = parent
-  }
-  return join(dir, '.data', service)
 }
 
 /**
@@ -33,7 +22,7 @@ export async function openServiceDatabase(
   migrationsDir: string,
 ): Promise<DbHandle> {
   const db = await createDb(
-    config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.DATA_DIR ?? defaultDataDir(name) },
+    config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.DATA_DIR ?? serviceDataDir(name) },
   )
   const hasMigrations = existsSync(join(migrationsDir, 'meta', '_journal.json'))
   if (hasMigrations && (config.MIGRATE_ON_BOOT || !config.DATABASE_URL)) {

@@ -1,5 +1,11 @@
+import { dirname, join } from 'node:path'
+import { dataRoot } from '@gatehouse/db-kit'
 import Type, { type Static, type TObject, type TProperties } from 'typebox'
 import Value from 'typebox/value'
+import { loadDevSecrets } from './dev-secrets.ts'
+import { type ServiceName, serviceNamed } from './registry.ts'
+
+type Env = Record<string, string | undefined>
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -22,6 +28,22 @@ export const commonEnv = {
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
   MIGRATE_ON_BOOT: Type.Boolean({ default: false }),
+}
+
+/** A secret setting: at least 32 characters (they key HMACs). */
+export const secretEnv = (minLength = 32) => Type.Optional(Type.String({ minLength }))
+
+/**
+ * What every service reads: the common settings, PORT defaulting to the service's registry port, and
+ * INTERNAL_SECRET (the gateway's signed caller context and service tokens), which `loadServiceConfig` requires in
+ * production.
+ */
+export function serviceEnv(name: ServiceName) {
+  return {
+    ...commonEnv,
+    PORT: Type.Integer({ default: serviceNamed(name).port, minimum: 1, maximum: 65535 }),
+    INTERNAL_SECRET: secretEnv(),
+  }
 }
 
 function describe(path: string, message: string, env: Record<string, unknown>): string {
@@ -58,14 +80,62 @@ export function loadConfig<P extends TProperties>(
   return Object.freeze(converted) as Readonly<Static<TObject<P>>>
 }
 
-/** For server.ts: one readable line per problem on stderr, exit code 1, no stack trace. */
-export function loadConfigOrExit<P extends TProperties>(
-  service: string,
+export interface SecretRules<K extends string, R extends K> {
+  /** Required when NODE_ENV=production. */
+  productionSecrets?: readonly K[]
+  /** Required everywhere (the development secrets file supplies them outside production). */
+  requiredSecrets?: readonly R[]
+  /**
+   * Outside production, secrets that are not set are generated once into this file and reused (server.ts and
+   * operator scripts pass `devSecretsFileOf(process.env)`; tests leave it out).
+   */
+  devSecretsFile?: string
+}
+
+/**
+ * A service's configuration: `loadConfig` plus the one rule about secrets. In production every listed secret must
+ * be set; outside it, missing ones come from the development secrets file when one is given.
+ */
+export function loadServiceConfig<P extends TProperties, R extends keyof Static<TObject<P>> & string = never>(
   schema: TObject<P>,
-  env: Record<string, string | undefined> = process.env,
-): Readonly<Static<TObject<P>>> {
+  env: Env,
+  rules: SecretRules<keyof Static<TObject<P>> & string, R> = {},
+): Readonly<Static<TObject<P>> & { [K in R]-?: NonNullable<Static<TObject<P>>[K]> }> {
+  const required = rules.requiredSecrets ?? []
+  const secrets = [...new Set([...(rules.productionSecrets ?? []), ...required])]
+  const production = env.NODE_ENV === 'production'
+  const unset = secrets.filter((name) => !env[name])
+  let input = env
+  if (!production && rules.devSecretsFile && unset.length > 0) {
+    const generated = loadDevSecrets(rules.devSecretsFile, unset)
+    input = { ...env, ...Object.fromEntries(unset.map((name) => [name, generated[name]])) }
+  }
+  const config = loadConfig(schema, input) as Record<string, unknown>
+  const missing = (production ? secrets : required).filter((name) => !config[name])
+  if (missing.length > 0) {
+    throw new ConfigError(
+      missing.map((name) =>
+        production
+          ? `${name}: is required in production`
+          : `${name}: is required (pnpm start generates one for development)`,
+      ),
+    )
+  }
+  return config as Readonly<Static<TObject<P>> & { [K in R]-?: NonNullable<Static<TObject<P>>[K]> }>
+}
+
+/** `.data/secrets.json` beside the service's data folder: the file `pnpm start` writes too. */
+export function devSecretsFileOf(env: Env): string {
+  return env.DATA_DIR ? join(dirname(env.DATA_DIR), 'secrets.json') : join(dataRoot(env), 'secrets.json')
+}
+
+/**
+ * The one exit path for server.ts and operator scripts: one readable line per problem on stderr, exit code 1,
+ * no stack trace.
+ */
+export function configOrExit<T>(service: string, load: () => T): T {
   try {
-    return loadConfig(schema, env)
+    return load()
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     for (const problem of error.problems) process.stderr.write(`${service}: config error: ${problem}\n`)

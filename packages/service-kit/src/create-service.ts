@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify'
-import { installCallerContext } from './caller-context.ts'
-import { installErrorHandling } from './errors.ts'
-import { type ReadinessProbe, registerHealth } from './health.ts'
+import { callerContext } from './caller-context.ts'
+import { errorHandling } from './errors.ts'
+import { healthRoutes, type ReadinessProbe } from './health.ts'
 import { type LoggerSettings, loggerOptions } from './logger.ts'
+import { envStemOf, SERVICES } from './registry.ts'
 import { requestIdFrom } from './request-id.ts'
 
 export type ServiceInstance = FastifyInstance<
@@ -24,7 +25,10 @@ export interface ServiceOptions {
   bodyLimit?: number
   /** Trusted proxy addresses for request.ip (e.g. the gateway); false means use the socket address. */
   trustProxy?: boolean | string | string[]
-  /** Public path prefix behind the gateway (e.g. '/api/auth'): health and ready are served there too. */
+  /**
+   * Public path prefix behind the gateway (e.g. '/api/auth'): health and ready are served there too. Defaults to
+   * the registry's first prefix for an upstream.
+   */
   publicPrefix?: string
   /** INTERNAL_SECRET: verify the gateway's signed caller context (request.caller). */
   internalSecret?: string
@@ -36,16 +40,12 @@ declare module 'fastify' {
   }
 }
 
-export function codePrefixOf(service: string): string {
-  return service.toUpperCase().replaceAll('-', '_')
-}
-
 /**
  * The bootstrap every service shares: request ids, problem+json errors, 404s, health and readiness.
  * Unknown body fields are removed before the handler sees them (ajv removeAdditional: 'all'), consistently on every route.
  */
 export function createService(options: ServiceOptions): ServiceInstance {
-  const codePrefix = codePrefixOf(options.name)
+  const codePrefix = envStemOf(options.name)
   const logger =
     options.logger === false
       ? false
@@ -77,11 +77,14 @@ export function createService(options: ServiceOptions): ServiceInstance {
   app.addHook('onSend', async (_request, reply) => {
     if (app.shuttingDown) reply.header('connection', 'close')
   })
-  installErrorHandling(app, codePrefix)
+  app.register(errorHandling, { codePrefix })
   if (options.internalSecret)
-    installCallerContext(app, { secret: options.internalSecret, audience: options.name })
-  registerHealth(app, '', options.name, codePrefix, options.database)
-  if (options.publicPrefix)
-    registerHealth(app, options.publicPrefix, options.name, codePrefix, options.database)
+    app.register(callerContext, { secret: options.internalSecret, audience: options.name })
+  const entry = SERVICES.find((service) => service.name === options.name)
+  const publicPrefix =
+    options.publicPrefix ?? (entry?.access === 'gateway' ? undefined : entry?.publicPrefixes[0])
+  for (const prefix of publicPrefix ? ['', publicPrefix] : ['']) {
+    app.register(healthRoutes, { prefix, service: options.name, probe: options.database })
+  }
   return app
 }

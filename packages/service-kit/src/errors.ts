@@ -1,4 +1,12 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** `AUTH_API` for auth-api: put before every code this service answers with. */
+    errorCodePrefix: string
+  }
+}
 
 export const PROBLEM_TYPE_BASE = 'https://gatehouse.dev/errors/'
 
@@ -18,7 +26,11 @@ export interface Problem {
   [extension: string]: unknown
 }
 
-/** An error a handler throws on purpose; rendered as application/problem+json with its stable code. */
+/**
+ * An error a handler throws on purpose; rendered as application/problem+json. `code` is the stable code without
+ * the service prefix (`TOKEN_REUSED`): the service that answers puts its own in front (`AUTH_API_TOKEN_REUSED`),
+ * so service-kit's errors carry the prefix of whichever service raised them.
+ */
 export class ServiceError extends Error {
   constructor(
     readonly code: string,
@@ -31,15 +43,24 @@ export class ServiceError extends Error {
     super(detail ?? title)
     this.name = 'ServiceError'
   }
+
+  /** The same error with response headers (Retry-After, RateLimit-*, WWW-Authenticate...). */
+  withHeaders(headers: Record<string, string>): ServiceError {
+    return new ServiceError(this.code, this.statusCode, this.title, this.detail, this.extensions, {
+      ...this.headers,
+      ...headers,
+    })
+  }
 }
 
+export type ErrorFactory = (detail?: string, extensions?: Record<string, unknown>) => ServiceError
+
 /** A service's closed set of errors: `const errors = defineErrors({ TOKEN_REUSED: [401, 'Refresh token already used'] })`. */
-export function defineErrors<K extends string>(prefix: string, table: Record<K, readonly [number, string]>) {
-  const factories = {} as Record<K, (detail?: string, extensions?: Record<string, unknown>) => ServiceError>
+export function defineErrors<K extends string>(table: Record<K, readonly [number, string]>): Record<K, ErrorFactory> {
+  const factories = {} as Record<K, ErrorFactory>
   for (const key of Object.keys(table) as K[]) {
     const [status, title] = table[key]
-    factories[key] = (detail, extensions) =>
-      new ServiceError(`${prefix}_${key}`, status, title, detail, extensions)
+    factories[key] = (detail, extensions) => new ServiceError(key, status, title, detail, extensions)
   }
   return factories
 }
@@ -67,7 +88,7 @@ export function sendServiceError(reply: FastifyReply, error: ServiceError): Fast
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value)
   return sendProblem(reply, {
     ...error.extensions,
-    code: error.code,
+    code: `${reply.server.errorCodePrefix}_${error.code}`,
     title: error.title,
     status: error.statusCode,
     ...(error.detail ? { detail: error.detail } : {}),
@@ -152,7 +173,16 @@ function validationErrors(error: FastifyError): FieldError[] {
   })
 }
 
-export function installErrorHandling(app: FastifyInstance, codePrefix: string): void {
+/** problem+json for every error and unknown route of the service, codes under its prefix. */
+export const errorHandling = fp(
+  async (app: FastifyInstance, { codePrefix }: { codePrefix: string }) => {
+    app.decorate('errorCodePrefix', codePrefix)
+    installHandlers(app, codePrefix)
+  },
+  { name: 'gatehouse-error-handling', fastify: '5.x' },
+)
+
+function installHandlers(app: FastifyInstance, codePrefix: string): void {
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, {
       code: `${codePrefix}_NOT_FOUND`,

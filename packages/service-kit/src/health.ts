@@ -1,39 +1,33 @@
 import type { FastifyInstance } from 'fastify'
-import { sendProblem } from './errors.ts'
+import { ServiceError, sendServiceError } from './errors.ts'
 
 export interface ReadinessProbe {
   /** Resolves with the database round trip in ms, rejects when unreachable. */
   ping(): Promise<number>
 }
 
-/** Liveness never touches dependencies (a down database must not cause restart loops); readiness does. */
-export function registerHealth(
-  app: FastifyInstance,
-  prefix: string,
-  service: string,
-  codePrefix: string,
-  probe?: ReadinessProbe,
-): void {
-  app.get(`${prefix}/health`, { logLevel: 'warn' }, async () => ({
+/**
+ * Liveness never touches dependencies (a down database must not cause restart loops); readiness does. Registered
+ * with a prefix ('' and the service's public prefix).
+ */
+export async function healthRoutes(app: FastifyInstance, options: { service: string; probe?: ReadinessProbe }) {
+  const { service, probe } = options
+  app.get('/health', { logLevel: 'warn' }, async () => ({
     status: 'ok',
     service,
     uptime: Math.round(process.uptime()),
   }))
 
-  app.get(`${prefix}/ready`, { logLevel: 'warn' }, async (_request, reply) => {
+  app.get('/ready', { logLevel: 'warn' }, async (_request, reply) => {
     if (!probe) return { status: 'ready', service }
     try {
       const latencyMs = await withTimeout(probe.ping(), 2000)
       return { status: 'ready', service, database: { status: 'connected', latencyMs } }
     } catch {
-      reply.header('retry-after', '5')
-      return sendProblem(reply, {
-        code: `${codePrefix}_NOT_READY`,
-        title: 'Service unavailable',
-        status: 503,
-        detail: 'The database is unreachable.',
+      const notReady = new ServiceError('NOT_READY', 503, 'Service unavailable', 'The database is unreachable.', {
         database: { status: 'disconnected' },
       })
+      return sendServiceError(reply, notReady.withHeaders({ 'retry-after': '5' }))
     }
   })
 }

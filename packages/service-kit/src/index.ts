@@ -1,11 +1,26 @@
-export { type BootConfig, bootService, defaultDataDir, openServiceDatabase } from './boot.ts'
-export { installCallerContext, requireTenantCaller } from './caller-context.ts'
-export { ConfigError, commonEnv, loadConfig, loadConfigOrExit } from './config.ts'
+export { type Batcher, createBatcher } from './batcher.ts'
+export { type BootConfig, bootService, openServiceDatabase } from './boot.ts'
+export type { Caller, TenantCaller } from './caller.ts'
+export { callerContext, requireTenantCaller } from './caller-context.ts'
+export { addSeconds, type Clock, createTestClock, systemClock, type TestClock } from './clock.ts'
+export {
+  ConfigError,
+  commonEnv,
+  configOrExit,
+  devSecretsFileOf,
+  loadConfig,
+  loadServiceConfig,
+  type SecretRules,
+  secretEnv,
+  serviceEnv,
+} from './config.ts'
 export { type ContextSigner, createContextSigner } from './context-signer.ts'
-export { codePrefixOf, createService, type ServiceInstance, type ServiceOptions } from './create-service.ts'
+export { createService, type ServiceInstance, type ServiceOptions } from './create-service.ts'
 export { loadDevSecrets } from './dev-secrets.ts'
 export {
+  type ErrorFactory,
   defineErrors,
+  errorHandling,
   type FieldError,
   type Problem,
   problemType,
@@ -16,7 +31,6 @@ export {
 export { type ReadinessProbe, withTimeout } from './health.ts'
 export {
   INTERNAL_CONTEXT_HEADER,
-  type InternalContext,
   SERVICE_TOKEN_HEADER,
   signInternalContext,
   signServiceToken,
@@ -24,4 +38,18 @@ export {
   verifyServiceToken,
 } from './internal-auth.ts'
 export { type LoggerSettings, loggerOptions, redactPaths } from './logger.ts'
+export { closeRedis, connectRedis, redisReady } from './redis.ts'
+export {
+  type Access,
+  databaseEnvOf,
+  envStemOf,
+  SERVICES,
+  type ServiceEntry,
+  type ServiceName,
+  serviceNamed,
+  upstreamServices,
+  upstreamUrlEnvOf,
+} from './registry.ts'
 export { type RunOptions, runService } from './run-service.ts'
+export { parseTrustedProxies } from './trusted-proxies.ts'
+export { type RateLimitState, rateLimitHeaders, tooManyRequests } from './too-many-requests.ts'

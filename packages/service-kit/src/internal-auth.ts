@@ -1,4 +1,5 @@
 import { jwtVerify, SignJWT } from 'jose'
+import type { Caller } from './caller.ts'
 import { ServiceError } from './errors.ts'
 
 /** Header carrying the gateway's signed caller context to upstreams; clients can't forge it without INTERNAL_SECRET. */
@@ -6,51 +7,41 @@ export const INTERNAL_CONTEXT_HEADER = 'x-gatehouse-context'
 /** Header carrying a service-to-service token (e.g. qr-auth calling auth-api's internal endpoints). */
 export const SERVICE_TOKEN_HEADER = 'x-internal-token'
 
-const CONTEXT_TYPE = 'gatehouse-context+jwt'
+export const CONTEXT_TYPE = 'gatehouse-context+jwt'
 const SERVICE_TYPE = 'gatehouse-service+jwt'
 
-export interface InternalContext {
-  tenantId?: string
-  userId?: string
-  sessionId?: string
-  keyId?: string
-  scopes: string[]
-  requestId?: string
-}
-
-function keyOf(secret: string): Uint8Array {
+/** INTERNAL_SECRET as key bytes; shorter secrets are refused (they key every internal HMAC). */
+export function internalSecretKey(secret: string): Uint8Array {
   if (secret.length < 32) throw new Error('INTERNAL_SECRET must be at least 32 characters')
   return new TextEncoder().encode(secret)
 }
 
+/** The caller as context-token claims; both signers (jose here, the gateway's fast one) write these. */
+export function contextClaims(caller: Caller) {
+  return { tid: caller.tenantId, uid: caller.userId, kid: caller.keyId, scp: caller.scopes }
+}
+
 export async function signInternalContext(
   secret: string,
-  context: InternalContext,
+  caller: Caller,
   options: { audience: string; issuer?: string; ttlSeconds?: number },
 ): Promise<string> {
-  return new SignJWT({
-    tid: context.tenantId,
-    uid: context.userId,
-    sid: context.sessionId,
-    kid: context.keyId,
-    scp: context.scopes,
-    rid: context.requestId,
-  })
+  return new SignJWT(contextClaims(caller))
     .setProtectedHeader({ alg: 'HS256', typ: CONTEXT_TYPE })
     .setIssuer(options.issuer ?? 'tenant-gateway')
     .setAudience(options.audience)
     .setIssuedAt()
     .setExpirationTime(`${options.ttlSeconds ?? 60}s`)
-    .sign(keyOf(secret))
+    .sign(internalSecretKey(secret))
 }
 
 export async function verifyInternalContext(
   secret: string,
   token: string,
   options: { audience: string },
-): Promise<InternalContext> {
+): Promise<Caller> {
   try {
-    const { payload } = await jwtVerify(token, keyOf(secret), {
+    const { payload } = await jwtVerify(token, internalSecretKey(secret), {
       algorithms: ['HS256'],
       typ: CONTEXT_TYPE,
       audience: options.audience,
@@ -61,9 +52,7 @@ export async function verifyInternalContext(
     return {
       tenantId: claim('tid'),
       userId: claim('uid'),
-      sessionId: claim('sid'),
       keyId: claim('kid'),
-      requestId: claim('rid'),
       scopes: Array.isArray(payload.scp) ? payload.scp.filter((s): s is string => typeof s === 'string') : [],
     }
   } catch {
@@ -86,7 +75,7 @@ export async function signServiceToken(
     .setAudience(options.audience)
     .setIssuedAt()
     .setExpirationTime(`${options.ttlSeconds ?? 60}s`)
-    .sign(keyOf(secret))
+    .sign(internalSecretKey(secret))
 }
 
 /** Resolves with the calling service's name. */
@@ -103,7 +92,7 @@ export async function verifyServiceToken(
   )
   if (!token) throw denied
   try {
-    const { payload } = await jwtVerify(token, keyOf(secret), {
+    const { payload } = await jwtVerify(token, internalSecretKey(secret), {
       algorithms: ['HS256'],
       typ: SERVICE_TYPE,
       audience: options.audience,

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createService, type ServiceInstance } from '../src/create-service.ts'
 import { defineErrors } from '../src/errors.ts'
 
-const errors = defineErrors('DEMO', { TOKEN_REUSED: [401, 'Refresh token already used'] })
+const errors = defineErrors({ TOKEN_REUSED: [401, 'Refresh token already used'] })
 
 function buildDemo(options: { stream?: PassThrough; ping?: () => Promise<number> } = {}): ServiceInstance {
   const app = createService({

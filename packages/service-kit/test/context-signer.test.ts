@@ -5,7 +5,7 @@ import { signInternalContext, verifyInternalContext } from '../src/internal-auth
 
 const INTERNAL_SECRET = 'i'.repeat(40)
 
-const context = { tenantId: 't-1', userId: 'u-1', keyId: 'k-1', scopes: ['a', 'b'], requestId: 'req-1' }
+const context = { tenantId: 't-1', userId: 'u-1', keyId: 'k-1', scopes: ['a', 'b'] }
 
 describe('context signer', () => {
   it('produces the token service-kit’s signInternalContext produces, which verifyInternalContext accepts', async () => {

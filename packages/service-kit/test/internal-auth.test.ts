@@ -13,15 +13,13 @@ describe('internal context token', () => {
   it('round-trips the caller context for the intended audience', async () => {
     const token = await signInternalContext(
       secret,
-      { tenantId: 't1', userId: 'u1', scopes: ['tasks:read'], requestId: 'r1' },
+      { tenantId: 't1', userId: 'u1', scopes: ['tasks:read'] },
       { audience: 'bom-triggers' },
     )
     await expect(verifyInternalContext(secret, token, { audience: 'bom-triggers' })).resolves.toEqual({
       tenantId: 't1',
       userId: 'u1',
-      sessionId: undefined,
       keyId: undefined,
-      requestId: 'r1',
       scopes: ['tasks:read'],
     })
   })

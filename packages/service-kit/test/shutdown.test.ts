@@ -17,7 +17,7 @@ describe('graceful shutdown', () => {
     while (!output.includes('listening')) await once(child.stdout, 'data')
 
     const inFlight = fetch(`http://127.0.0.1:${port}/slow`).then((response) => response.json())
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    while (!output.includes('in-flight')) await once(child.stdout, 'data')
     child.kill('SIGTERM')
     const [exitCode] = await once(child, 'exit')
 

@@ -19,6 +19,7 @@ export interface AppDeps {
   config: Config
   db: DbHandle
   logger?: LoggerSettings | false
+  /** Time for anything with a TTL; tests pass createTestClock(). */
   clock?: Clock
 }
 

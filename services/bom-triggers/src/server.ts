@@ -1,11 +1,11 @@
 import { fileURLToPath } from 'node:url'
-import { bootService, loadConfigOrExit } from '@gatehouse/service-kit'
+import { bootService } from '@gatehouse/service-kit'
 import { buildApp } from './app.ts'
-import { configSchema } from './config.ts'
+import { loadBomTriggersConfigOrExit } from './config.ts'
 
 await bootService({
   name: 'bom-triggers',
-  config: loadConfigOrExit('bom-triggers', configSchema),
+  config: loadBomTriggersConfigOrExit(),
   migrationsDir: fileURLToPath(new URL('../migrations', import.meta.url)),
   build: buildApp,
 })

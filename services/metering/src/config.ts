@@ -1,15 +1,26 @@
-import { commonEnv, loadConfig } from '@gatehouse/service-kit'
-import Type, { type Static } from 'typebox'
+import { configOrExit, devSecretsFileOf, loadServiceConfig, serviceEnv } from '@gatehouse/service-kit'
+import Type from 'typebox'
 
 export const configSchema = Type.Object({
-  ...commonEnv,
-  // Verifies the gateway's signed caller context (x-gatehouse-context).
-  INTERNAL_SECRET: Type.Optional(Type.String({ minLength: 32 })),
-  PORT: Type.Integer({ default: 3004, minimum: 1, maximum: 65535 }),
+  ...serviceEnv('metering'),
 })
 
-export type Config = Readonly<Static<typeof configSchema>>
+/** The secrets this service refuses to start without in production. */
+const PRODUCTION_SECRETS = ['INTERNAL_SECRET'] as const
 
-export function loadMeteringConfig(env: Record<string, string | undefined> = process.env): Config {
-  return loadConfig(configSchema, env)
+/** Pure: tests hand it a plain object. */
+export function loadMeteringConfig(
+  env: Record<string, string | undefined> = process.env,
+  options: { devSecretsFile?: string } = {},
+) {
+  return loadServiceConfig(configSchema, env, { productionSecrets: PRODUCTION_SECRETS, ...options })
+}
+
+export type Config = ReturnType<typeof loadMeteringConfig>
+
+/** server.ts: process.env, development secrets generated once into .data/secrets.json, exit 1 on a bad variable. */
+export function loadMeteringConfigOrExit(): Config {
+  return configOrExit('metering', () =>
+    loadMeteringConfig(process.env, { devSecretsFile: devSecretsFileOf(process.env) }),
+  )
 }

@@ -1,11 +1,11 @@
 import { fileURLToPath } from 'node:url'
-import { bootService, loadConfigOrExit } from '@gatehouse/service-kit'
+import { bootService } from '@gatehouse/service-kit'
 import { buildApp } from './app.ts'
-import { configSchema } from './config.ts'
+import { loadMeteringConfigOrExit } from './config.ts'
 
 await bootService({
   name: 'metering',
-  config: loadConfigOrExit('metering', configSchema),
+  config: loadMeteringConfigOrExit(),
   migrationsDir: fileURLToPath(new URL('../migrations', import.meta.url)),
   build: buildApp,
 })

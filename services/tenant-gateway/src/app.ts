@@ -33,6 +33,7 @@ export interface AppDeps {
   config: Config
   db: DbHandle
   logger?: LoggerSettings | false
+  /** Time for anything with a TTL; tests pass createTestClock(). */
   clock?: Clock
   /** Where usage events go; dropped by default until metering is wired (next issue). */
   usageSink?: UsageSink

@@ -1,3 +1,0 @@
-import { runMigrationCli } from './run-cli.ts'
-
-process.exitCode = await runMigrationCli(process.argv.slice(2))

@@ -1,0 +1,2 @@
+// One file per table, re-exported here (see services/auth-api/src/db/schema).
+export {}
