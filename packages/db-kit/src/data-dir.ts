@@ -22,3 +22,8 @@ export function dataRoot(env: Record<string, string | undefined> = process.env):
 export function serviceDataDir(service: string, env: Record<string, string | undefined> = process.env): string {
   return join(dataRoot(env), service)
 }
+
+/** A service's migrations folder in the repository: `<repo>/services/<service>/migrations`. */
+export function serviceMigrationsDir(service: string): string {
+  return join(findRepoRoot(), 'services', service, 'migrations')
+}

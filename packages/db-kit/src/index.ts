@@ -1,4 +1,4 @@
-export { dataRoot, findRepoRoot, serviceDataDir } from './data-dir.ts'
+export { dataRoot, findRepoRoot, serviceDataDir, serviceMigrationsDir } from './data-dir.ts'
 export { createDb, type Database, type DbConfig, type DbHandle } from './db.ts'
 export {
   type MigrationOptions,

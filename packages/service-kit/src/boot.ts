@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { createDb, type DbHandle, migrateUp, serviceDataDir } from '@gatehouse/db-kit'
+import { createDb, type DbHandle, migrateUp, serviceDataDir, serviceMigrationsDir } from '@gatehouse/db-kit'
 import type { ServiceInstance } from './create-service.ts'
 import { runService } from './run-service.ts'
 
@@ -19,7 +19,7 @@ export interface BootConfig {
 export async function openServiceDatabase(
   name: string,
   config: { DATABASE_URL?: string; DATA_DIR?: string; MIGRATE_ON_BOOT?: boolean },
-  migrationsDir: string,
+  migrationsDir = serviceMigrationsDir(name),
 ): Promise<DbHandle> {
   const db = await createDb(
     config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.DATA_DIR ?? serviceDataDir(name) },
@@ -43,7 +43,8 @@ export async function openServiceDatabase(
 export async function bootService<C extends BootConfig>(options: {
   name: string
   config: C
-  migrationsDir: string
+  /** Defaults to the service's folder in the repository. */
+  migrationsDir?: string
   build: (deps: { config: C; db: DbHandle }) => ServiceInstance | Promise<ServiceInstance>
 }): Promise<ServiceInstance> {
   const { config, name } = options
