@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { SERVICES, upstreamServices, upstreamUrlEnvOf } from '@gatehouse/service-kit'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { SERVICES, upstreamServices, upstreamUrlEnvOf } from '@gatehouse/service-kit'
 
 // No Docker engine runs here, so docker-compose.yml is kept true by checking it against what the services read.
 const root = join(import.meta.dirname, '..', '..')

@@ -103,7 +103,8 @@ export async function userWithTenantKey(
   const registered = await call(gateway, 'POST', '/api/auth/register', {
     body: { email, name: 'Story User', password, confirmPassword: password },
   })
-  if (registered.status !== 201) throw new Error(`register: ${registered.status} ${JSON.stringify(registered.body)}`)
+  if (registered.status !== 201)
+    throw new Error(`register: ${registered.status} ${JSON.stringify(registered.body)}`)
   const { accessToken, refreshToken, user } = registered.body
   const auth = { authorization: `Bearer ${accessToken}` }
   const tenant = await call(gateway, 'POST', '/api/tenants', { body: { name: 'Acme' }, headers: auth })

@@ -19,7 +19,10 @@ export function dataRoot(env: Record<string, string | undefined> = process.env):
 }
 
 /** A service's embedded PGlite folder: `<data root>/<service>`. */
-export function serviceDataDir(service: string, env: Record<string, string | undefined> = process.env): string {
+export function serviceDataDir(
+  service: string,
+  env: Record<string, string | undefined> = process.env,
+): string {
   return join(dataRoot(env), service)
 }
 

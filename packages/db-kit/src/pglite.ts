@@ -1,13 +1,17 @@
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readdir } from 'node:fs/promises'
 import { PGlite, type Transaction } from '@electric-sql/pglite'
 import { drizzle } from 'drizzle-orm/pglite'
 import type { DbHandle } from './handle.ts'
+import { freshClusterImage } from './pglite-image.ts'
 import { timePing } from './ping.ts'
 import { type RawSql, type Statements, transactionScope } from './raw-sql.ts'
 
 export async function openPglite(dataDir: string | undefined): Promise<DbHandle> {
   if (dataDir) await mkdir(dataDir, { recursive: true })
-  const pg = await PGlite.create(dataDir)
+  const isNew = dataDir === undefined || (await readdir(dataDir)).length === 0
+  const pg = isNew
+    ? await PGlite.create(dataDir, { loadDataDir: await freshClusterImage() })
+    : await PGlite.create(dataDir)
   const transaction: RawSql['transaction'] = (fn) =>
     pg.transaction((tx) => fn(transactionScope(statementsOn(tx))))
   const held: RawSql = { ...statementsOn(pg), transaction, withConnection: (fn) => fn(held) }

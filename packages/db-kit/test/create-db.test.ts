@@ -18,6 +18,20 @@ const createNotes =
 afterAll(removeTempDirs)
 
 describe('createDb with PGlite', () => {
+  it('starts every new embedded database as a fresh cluster of its own (from the shared image, not a copy of another)', async () => {
+    const first = await createDb({})
+    const second = await createDb({ dataDir: join(await tempDir(), 'svc') })
+    try {
+      await first.raw.exec(createNotes)
+      const tables = `select count(*)::int as n from pg_tables where schemaname = 'public'`
+      expect(await first.raw.query(tables)).toEqual([{ n: 1 }])
+      expect(await second.raw.query(tables)).toEqual([{ n: 0 }])
+      expect(await second.raw.query('select current_database() as db')).toEqual([{ db: 'postgres' }])
+    } finally {
+      await Promise.all([first.close(), second.close()])
+    }
+  })
+
   it('persists in dataDir across reopen, creating the folder', async () => {
     const dataDir = join(await tempDir(), 'nested', 'service')
     const first = await createDb({ dataDir })
@@ -108,7 +122,7 @@ describe('a test database', () => {
   })
 
   // Only PostgreSQL has per-test databases to drop; the CI PostgreSQL pass runs this.
-  if (process.env.TEST_DATABASE_URL) {
+  describe.runIf(process.env.TEST_DATABASE_URL)('on PostgreSQL', () => {
     it('close() drops the per-test database on PostgreSQL', async () => {
       const name = new URL(db.url ?? '').pathname.slice(1)
       const extra = await createTestDb({})
@@ -131,5 +145,5 @@ describe('a test database', () => {
       await openPoolConnections(db, 4)
       expect(await connections()).toBeGreaterThanOrEqual(4)
     })
-  }
+  })
 })

@@ -22,7 +22,9 @@ export const callerContext = fp(
       const header = request.headers[INTERNAL_CONTEXT_HEADER]
       if (header === undefined) return
       const token = Array.isArray(header) ? header[0] : header
-      request.caller = await verifyInternalContext(options.secret, token ?? '', { audience: options.audience })
+      request.caller = await verifyInternalContext(options.secret, token ?? '', {
+        audience: options.audience,
+      })
     })
   },
   { name: 'gatehouse-caller-context', fastify: '5.x' },
@@ -32,7 +34,12 @@ export const callerContext = fp(
 export function requireTenantCaller(request: FastifyRequest): TenantCaller {
   const caller = request.caller
   if (!caller?.tenantId) {
-    throw new ServiceError('CALLER_REQUIRED', 401, 'Unauthorized', 'Call this route through the gateway with a tenant.')
+    throw new ServiceError(
+      'CALLER_REQUIRED',
+      401,
+      'Unauthorized',
+      'Call this route through the gateway with a tenant.',
+    )
   }
   return { ...caller, tenantId: caller.tenantId }
 }

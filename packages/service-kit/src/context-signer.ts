@@ -27,7 +27,13 @@ export function createContextSigner(
   return {
     sign(caller, audience, now) {
       const iat = Math.floor(now.getTime() / 1000)
-      const claims = { ...contextClaims(caller), iss: issuer, aud: audience, iat, exp: iat + options.ttlSeconds }
+      const claims = {
+        ...contextClaims(caller),
+        iss: issuer,
+        aud: audience,
+        iat,
+        exp: iat + options.ttlSeconds,
+      }
       return signCompactJws(HEADER, claims, key)
     },
   }

@@ -56,7 +56,9 @@ export class ServiceError extends Error {
 export type ErrorFactory = (detail?: string, extensions?: Record<string, unknown>) => ServiceError
 
 /** A service's closed set of errors: `const errors = defineErrors({ TOKEN_REUSED: [401, 'Refresh token already used'] })`. */
-export function defineErrors<K extends string>(table: Record<K, readonly [number, string]>): Record<K, ErrorFactory> {
+export function defineErrors<K extends string>(
+  table: Record<K, readonly [number, string]>,
+): Record<K, ErrorFactory> {
   const factories = {} as Record<K, ErrorFactory>
   for (const key of Object.keys(table) as K[]) {
     const [status, title] = table[key]

@@ -10,7 +10,10 @@ export interface ReadinessProbe {
  * Liveness never touches dependencies (a down database must not cause restart loops); readiness does. Registered
  * with a prefix ('' and the service's public prefix).
  */
-export async function healthRoutes(app: FastifyInstance, options: { service: string; probe?: ReadinessProbe }) {
+export async function healthRoutes(
+  app: FastifyInstance,
+  options: { service: string; probe?: ReadinessProbe },
+) {
   const { service, probe } = options
   app.get('/health', { logLevel: 'warn' }, async () => ({
     status: 'ok',
@@ -24,9 +27,15 @@ export async function healthRoutes(app: FastifyInstance, options: { service: str
       const latencyMs = await withTimeout(probe.ping(), 2000)
       return { status: 'ready', service, database: { status: 'connected', latencyMs } }
     } catch {
-      const notReady = new ServiceError('NOT_READY', 503, 'Service unavailable', 'The database is unreachable.', {
-        database: { status: 'disconnected' },
-      })
+      const notReady = new ServiceError(
+        'NOT_READY',
+        503,
+        'Service unavailable',
+        'The database is unreachable.',
+        {
+          database: { status: 'disconnected' },
+        },
+      )
       return sendServiceError(reply, notReady.withHeaders({ 'retry-after': '5' }))
     }
   })

@@ -18,8 +18,8 @@ export { type ContextSigner, createContextSigner } from './context-signer.ts'
 export { createService, type ServiceInstance, type ServiceOptions } from './create-service.ts'
 export { loadDevSecrets } from './dev-secrets.ts'
 export {
-  type ErrorFactory,
   defineErrors,
+  type ErrorFactory,
   errorHandling,
   type FieldError,
   type Problem,
@@ -51,5 +51,5 @@ export {
   upstreamUrlEnvOf,
 } from './registry.ts'
 export { type RunOptions, runService } from './run-service.ts'
-export { parseTrustedProxies } from './trusted-proxies.ts'
 export { type RateLimitState, rateLimitHeaders, tooManyRequests } from './too-many-requests.ts'
+export { parseTrustedProxies } from './trusted-proxies.ts'
