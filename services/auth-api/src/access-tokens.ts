@@ -1,7 +1,6 @@
 import { signCompactJws } from '@gatehouse/crypto'
-import { ServiceError } from '@gatehouse/service-kit'
+import { type Clock, ServiceError } from '@gatehouse/service-kit'
 import { type CryptoKey, errors as joseErrors, jwtVerify } from 'jose'
-import type { Clock } from './clock.ts'
 import { errors } from './errors.ts'
 import type { SigningKeyRing } from './signing-keys.ts'
 

@@ -1,12 +1,17 @@
 import cookie from '@fastify/cookie'
 import type { DbHandle } from '@gatehouse/db-kit'
-import { createService, type LoggerSettings, type ServiceInstance } from '@gatehouse/service-kit'
-import { Redis } from 'ioredis'
+import {
+  type Clock,
+  createService,
+  type LoggerSettings,
+  parseTrustedProxies,
+  type ServiceInstance,
+  systemClock,
+} from '@gatehouse/service-kit'
 import { createAccessTokens } from './access-tokens.ts'
-import { type Clock, systemClock } from './clock.ts'
-import { type Config, trustedProxies } from './config.ts'
-import type { AuthContext } from './context.ts'
+import type { Config } from './config.ts'
 import { rateLimitStore } from './http/rate-limits.ts'
+import { refreshCookie } from './http/refresh-cookie.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { authRoutes } from './routes/auth.ts'
 import { healthRoutes } from './routes/health.ts'
@@ -26,30 +31,13 @@ export interface AppDeps {
 // Bodies here are a few small JSON fields; anything larger is refused with 413 before parsing.
 const BODY_LIMIT_BYTES = 16 * 1024
 const SIGNING_KEY_CACHE_SECONDS = 60
-const REDIS_READY_TIMEOUT_MS = 2000
-
-function redisReady(redis: Redis, timeoutMs: number): Promise<boolean> {
-  if (redis.status === 'ready') return Promise.resolve(true)
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      redis.off('ready', onReady)
-      resolve(false)
-    }, timeoutMs)
-    const onReady = () => {
-      clearTimeout(timer)
-      resolve(true)
-    }
-    redis.once('ready', onReady)
-  })
-}
 
 export function buildApp({ config, db, logger, clock = systemClock }: AppDeps): ServiceInstance {
   const app = createService({
     name: 'auth-api',
-    publicPrefix: '/api/auth',
     database: db,
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: trustedProxies(config),
+    trustProxy: parseTrustedProxies(config.TRUST_PROXY),
     ...(config.INTERNAL_SECRET ? { internalSecret: config.INTERNAL_SECRET } : {}),
     logger: logger ?? { level: config.LOG_LEVEL, pretty: config.LOG_PRETTY },
   })
@@ -66,37 +54,55 @@ export function buildApp({ config, db, logger, clock = systemClock }: AppDeps): 
     clock,
     ...(config.JWT_ACCESS_SECRET ? { hs256Secret: config.JWT_ACCESS_SECRET } : {}),
   })
-  const ctx: AuthContext = { config, db: db.db, clock, accessTokens, signingKeys }
-
-  // Offline queue off and one retry: with Redis down a request must not hang (@fastify/rate-limit issue #84).
-  const redis = config.REDIS_URL
-    ? new Redis(config.REDIS_URL, {
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 1,
-        connectTimeout: 1000,
-      })
-    : undefined
-  if (redis) {
-    redis.on('error', (error) =>
-      app.log.warn({ code: (error as { code?: string }).code }, 'redis unavailable'),
-    )
-    // Without the offline queue, commands sent before the connection is up are skipped: wait for it briefly.
-    app.addHook('onReady', async () => {
-      if (!(await redisReady(redis, REDIS_READY_TIMEOUT_MS)))
-        app.log.warn('redis not ready; rate limits open until it is')
-    })
-    app.addHook('onClose', async () => {
-      redis.disconnect()
-    })
-  }
+  const cookies = refreshCookie({ secure: config.COOKIE_SECURE })
+  const sessionTtlSeconds = config.SESSION_TTL
+  const refreshGraceSeconds = config.REFRESH_REUSE_GRACE
 
   app.register(cookie)
-  app.register(rateLimitStore, { ...(redis ? { redis } : {}) })
+  app.register(rateLimitStore, { ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}) })
   app.register(healthRoutes, { database: db })
   app.register(jwksRoutes, { signingKeys })
-  app.register(authRoutes, { prefix: '/api/auth', ctx })
-  app.register(sessionRoutes, { prefix: '/api/auth/sessions', ctx })
-  app.register(adminRoutes, { prefix: '/api/admin', ctx })
-  app.register(internalRoutes, { prefix: '/internal', ctx })
+  app.register(authRoutes, {
+    prefix: '/api/auth',
+    db: db.db,
+    clock,
+    accessTokens,
+    refreshCookie: cookies,
+    sessionTtlSeconds,
+    refreshGraceSeconds,
+    lockout: {
+      threshold: config.LOCKOUT_THRESHOLD,
+      baseSeconds: config.LOCKOUT_BASE_SECONDS,
+      maxSeconds: config.LOCKOUT_MAX_SECONDS,
+    },
+    limits: {
+      windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
+      loginPerIp: config.RATE_LIMIT_LOGIN_PER_IP,
+      loginPerAccount: config.RATE_LIMIT_LOGIN_PER_ACCOUNT,
+      registerPerIp: config.RATE_LIMIT_REGISTER_PER_IP,
+    },
+  })
+  app.register(sessionRoutes, {
+    prefix: '/api/auth/sessions',
+    db: db.db,
+    clock,
+    accessTokens,
+    refreshCookie: cookies,
+  })
+  app.register(adminRoutes, {
+    prefix: '/api/admin',
+    db: db.db,
+    clock,
+    cronSecret: config.CRON_SECRET,
+    refreshGraceSeconds,
+  })
+  app.register(internalRoutes, {
+    prefix: '/internal',
+    db: db.db,
+    clock,
+    accessTokens,
+    internalSecret: config.INTERNAL_SECRET,
+    sessionTtlSeconds,
+  })
   return app
 }

@@ -1,6 +1,7 @@
 import { defineErrors } from '@gatehouse/service-kit'
 
-export const errors = defineErrors('AUTH_API', {
+// Codes without the prefix: the service answers them as AUTH_API_<CODE>.
+export const errors = defineErrors({
   // One answer for unknown email, wrong password and locked account, so none of them can be told apart.
   INVALID_CREDENTIALS: [401, 'Invalid email or password'],
   EMAIL_TAKEN: [409, 'Email cannot be registered'],
@@ -13,4 +14,6 @@ export const errors = defineErrors('AUTH_API', {
   SESSION_NOT_FOUND: [404, 'Session not found'],
   USER_NOT_FOUND: [404, 'User not found'],
   CRON_SECRET_REQUIRED: [401, 'Cron secret required'],
+  // The code and title service-kit's verifyServiceToken answers with, for the same refusal.
+  INTERNAL_AUTH_REQUIRED: [401, 'Unauthorized'],
 })

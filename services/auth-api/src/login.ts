@@ -16,9 +16,14 @@ export interface PasswordLogin {
   now: Date
 }
 
+/** Resolves true when the password matches the PHC hash; never rejects. */
+export type PasswordVerifier = (hash: string, password: string) => Promise<boolean>
+
 export interface LoginSettings {
   lockout: LockoutPolicy
   sessionTtlSeconds: number
+  /** argon2id from @gatehouse/crypto; tests pass a spy around it to count what is verified. */
+  verifyPassword?: PasswordVerifier
 }
 
 /**
@@ -35,7 +40,8 @@ export async function loginWithPassword(
   const [user] = await prepared(db.select().from(users).where(eq(users.email, email)), 'select_user_by_email')
   const locked = user?.lockedUntil != null && user.lockedUntil > now
   const storedHash = user?.passwordHash && !locked ? user.passwordHash : undefined
-  const verified = await verifyPassword(storedHash ?? DUMMY_PASSWORD_HASH, input.password)
+  const verify = settings.verifyPassword ?? verifyPassword
+  const verified = await verify(storedHash ?? DUMMY_PASSWORD_HASH, input.password)
 
   if (!user || !storedHash || !verified) {
     await recordFailure(db, { email, user, locked, client, now, policy: settings.lockout })

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { randomToken } from '@gatehouse/crypto'
 import type { Database } from '@gatehouse/db-kit'
+import { addSeconds } from '@gatehouse/service-kit'
 import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm'
 import { type AuditEntry, auditRow, type ClientInfo } from './audit.ts'
-import { addSeconds } from './clock.ts'
 import { builtOnce, prepared } from './db/prepared.ts'
 import {
   type AuditEvent,

@@ -1,9 +1,9 @@
 import type { KeyObject } from 'node:crypto'
 import { generateSigningKey, importSigningKey, type SigningAlg, type SigningKey } from '@gatehouse/crypto'
 import type { Database } from '@gatehouse/db-kit'
+import type { Clock } from '@gatehouse/service-kit'
 import { desc, gt, isNull, or, sql } from 'drizzle-orm'
 import { type CryptoKey, importJWK, type JWK } from 'jose'
-import type { Clock } from './clock.ts'
 import { signingKeys } from './db/schema/index.ts'
 
 // Two replicas starting on an empty table must not both create a key, nor race a rotation.

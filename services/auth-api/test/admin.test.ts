@@ -54,9 +54,9 @@ describe('POST /api/admin/cleanup-sessions', () => {
     expect(nothingYet.json()).toMatchObject({ success: true, deletedCount: 1, deletedRefreshTokens: 1 })
 
     // Sessions are absolute: 30 days after login they are gone, however recently they were refreshed.
-    t.clock.advance(t.config.SESSION_TTL - 10)
+    t.clock.advance((t.config.SESSION_TTL - 10) * 1000)
     const fresh = await register(t.app)
-    t.clock.advance(20)
+    t.clock.advance(20 * 1000)
     const response = await cleanup(`Bearer ${CRON_SECRET}`)
     expect(response.statusCode).toBe(200)
     expect(response.json()).toEqual({

@@ -1,6 +1,9 @@
-import { ConfigError } from '@gatehouse/service-kit'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ConfigError, parseTrustedProxies } from '@gatehouse/service-kit'
 import { describe, expect, it } from 'vitest'
-import { loadAuthApiConfig, trustedProxies } from '../src/config.ts'
+import { loadAuthApiConfig } from '../src/config.ts'
 
 describe('auth-api config', () => {
   it('has safe defaults for development', () => {
@@ -45,10 +48,27 @@ describe('auth-api config', () => {
   })
 
   it('reads TRUST_PROXY as a list, or none', () => {
-    expect(trustedProxies(loadAuthApiConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }))).toEqual([
-      '10.0.0.0/8',
-      '127.0.0.1',
-    ])
-    expect(trustedProxies(loadAuthApiConfig({ TRUST_PROXY: 'none' }))).toBe(false)
+    expect(
+      parseTrustedProxies(loadAuthApiConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).TRUST_PROXY),
+    ).toEqual(['10.0.0.0/8', '127.0.0.1'])
+    expect(parseTrustedProxies(loadAuthApiConfig({ TRUST_PROXY: 'none' }).TRUST_PROXY)).toBe(false)
+    expect(parseTrustedProxies(loadAuthApiConfig({}).TRUST_PROXY)).toEqual(['loopback'])
+  })
+
+  it('generates the missing secrets once into the development secrets file, never in production', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'auth-api-config-'))
+    try {
+      const devSecretsFile = join(dir, 'secrets.json')
+      const first = loadAuthApiConfig({ CRON_SECRET: 'c'.repeat(16) }, { devSecretsFile })
+      expect(first.INTERNAL_SECRET).toHaveLength(43)
+      expect(first.CRON_SECRET).toBe('c'.repeat(16))
+      expect(Object.keys(JSON.parse(readFileSync(devSecretsFile, 'utf8')))).toEqual(['INTERNAL_SECRET'])
+      const again = loadAuthApiConfig({}, { devSecretsFile })
+      expect(again.INTERNAL_SECRET).toBe(first.INTERNAL_SECRET)
+      expect(again.CRON_SECRET).toHaveLength(43)
+      expect(() => loadAuthApiConfig({ NODE_ENV: 'production' }, { devSecretsFile })).toThrow(ConfigError)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -50,29 +50,27 @@ describe('database unreachable', () => {
 })
 
 // Killing server connections needs a PostgreSQL server; PGlite runs in-process and has none to kill.
-if (process.env.TEST_DATABASE_URL) {
-  describe('database connections dropped (PostgreSQL)', () => {
-    it('recovers without a restart once the database answers again', async () => {
-      const user = await register(t.app)
-      const admin = await createDb({ url: process.env.TEST_DATABASE_URL })
-      const dbName = new URL(db.url ?? '').pathname.slice(1)
-      const killed = await admin.raw.query<{ terminated: boolean }>(
-        'select pg_terminate_backend(pid) as terminated from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
-        [dbName],
-      )
-      await admin.close()
-      expect(killed.filter((row) => row.terminated).length).toBeGreaterThan(0)
+describe.runIf(process.env.TEST_DATABASE_URL)('database connections dropped (PostgreSQL)', () => {
+  it('recovers without a restart once the database answers again', async () => {
+    const user = await register(t.app)
+    const admin = await createDb({ url: process.env.TEST_DATABASE_URL })
+    const dbName = new URL(db.url ?? '').pathname.slice(1)
+    const killed = await admin.raw.query<{ terminated: boolean }>(
+      'select pg_terminate_backend(pid) as terminated from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+      [dbName],
+    )
+    await admin.close()
+    expect(killed.filter((row) => row.terminated).length).toBeGreaterThan(0)
 
-      const statuses: number[] = []
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const response = await me(t.app, user.accessToken)
-        statuses.push(response.statusCode)
-        if (response.statusCode === 200) break
-      }
-      expect(statuses.at(-1)).toBe(200)
-      expect(statuses.every((status) => status === 200 || status === 503)).toBe(true)
-      expect((await refresh(t.app, user.refreshToken)).statusCode).toBe(200)
-      expect((await t.app.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(200)
-    })
+    const statuses: number[] = []
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const response = await me(t.app, user.accessToken)
+      statuses.push(response.statusCode)
+      if (response.statusCode === 200) break
+    }
+    expect(statuses.at(-1)).toBe(200)
+    expect(statuses.every((status) => status === 200 || status === 503)).toBe(true)
+    expect((await refresh(t.app, user.refreshToken)).statusCode).toBe(200)
+    expect((await t.app.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(200)
   })
-}
+})

@@ -1,6 +1,11 @@
 import { fileURLToPath } from 'node:url'
 import { createTestDb, type TestDb } from '@gatehouse/db-kit/testing'
-import type { LoggerSettings, ServiceInstance } from '@gatehouse/service-kit'
+import {
+  createTestClock,
+  type LoggerSettings,
+  type ServiceInstance,
+  type TestClock,
+} from '@gatehouse/service-kit'
 import { buildApp } from '../src/app.ts'
 import { type Config, loadAuthApiConfig } from '../src/config.ts'
 
@@ -23,21 +28,6 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadAuthApiConfig({ ...TEST_ENV, ...overrides })
 }
 
-/** A clock the test moves by hand; it starts at the real time so the database's now() stays comparable. */
-export interface TestClock {
-  (): Date
-  advance(seconds: number): void
-}
-
-export function testClock(start = new Date()): TestClock {
-  let current = start.getTime()
-  const clock = (() => new Date(current)) as TestClock
-  clock.advance = (seconds) => {
-    current += seconds * 1000
-  }
-  return clock
-}
-
 export function openTestDb(): Promise<TestDb> {
   return createTestDb({ migrationsDir: MIGRATIONS_DIR, service: 'auth-api' })
 }
@@ -53,7 +43,7 @@ export async function startTestApp(
   options: { env?: Record<string, string>; logger?: LoggerSettings; clock?: TestClock } = {},
 ): Promise<TestApp> {
   const config = testConfig(options.env)
-  const clock = options.clock ?? testClock()
+  const clock = options.clock ?? createTestClock()
   const app = buildApp({ config, db, clock, logger: options.logger ?? false })
   await app.ready()
   return { app, clock, config }

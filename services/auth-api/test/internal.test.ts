@@ -73,7 +73,7 @@ describe('POST /internal/sessions (for qr-auth)', () => {
     for (const [name, token] of Object.entries(candidates)) {
       const response = await openSessionFor(body, token)
       expect([name, response.statusCode]).toEqual([name, 401])
-      expect(response.json().code).toBe('INTERNAL_AUTH_REQUIRED')
+      expect(response.json().code).toBe('AUTH_API_INTERNAL_AUTH_REQUIRED')
     }
   })
 
@@ -95,6 +95,7 @@ describe('POST /internal/sessions (for qr-auth)', () => {
       payload: { userId: user.user.id },
     })
     expect(response.statusCode).toBe(401)
+    expect(response.json().code).toBe('AUTH_API_INTERNAL_AUTH_REQUIRED')
     await bare.app.close()
   })
 

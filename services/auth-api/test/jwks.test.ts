@@ -54,7 +54,7 @@ describe('access tokens and the JWKS', () => {
     const before = await register(t.app)
     const oldKid = decodeProtectedHeader(before.accessToken).kid
     const newKid = await rotateSigningKey(db.db, t.clock())
-    t.clock.advance(61) // the key cache of running instances
+    t.clock.advance(61 * 1000) // the key cache of running instances
 
     const after = await register(t.app)
     expect(decodeProtectedHeader(after.accessToken).kid).toBe(newKid)
@@ -65,7 +65,7 @@ describe('access tokens and the JWKS', () => {
     }
     expect((await me(t.app, before.accessToken)).statusCode).toBe(200)
 
-    t.clock.advance(900 + 60 + 60)
+    t.clock.advance((900 + 60 + 60) * 1000)
     expect((await jwks()).keys.map((key) => key.kid)).toEqual([newKid])
   })
 
@@ -128,7 +128,7 @@ describe('access tokens and the JWKS', () => {
 
     // The same token, valid a moment ago, expires with the clock.
     expect((await me(t.app, user.accessToken)).statusCode).toBe(200)
-    t.clock.advance(901)
+    t.clock.advance(901 * 1000)
     const expired = await me(t.app, user.accessToken)
     expect(expired.statusCode).toBe(401)
     expect(expired.json().code).toBe('AUTH_API_INVALID_ACCESS_TOKEN')

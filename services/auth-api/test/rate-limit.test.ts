@@ -24,10 +24,12 @@ beforeAll(async () => {
 afterAll(async () => db?.close())
 
 // The memory store always; Redis too when the machine has one (CI exports REDIS_URL).
-const stores: [string, Record<string, string>][] = [['memory', {}]]
-if (process.env.REDIS_URL) stores.push(['redis', { REDIS_URL: process.env.REDIS_URL }])
+describe('rate limits (memory store)', () => limitsOf({}))
+describe.runIf(process.env.REDIS_URL)('rate limits (redis store)', () =>
+  limitsOf({ REDIS_URL: process.env.REDIS_URL ?? '' }),
+)
 
-describe.each(stores)('rate limits (%s store)', (_store, storeEnv) => {
+function limitsOf(storeEnv: Record<string, string>) {
   let t: TestApp
   beforeAll(async () => {
     t = await startTestApp(db, { env: { ...LIMITS, ...storeEnv } })
@@ -46,6 +48,14 @@ describe.each(stores)('rate limits (%s store)', (_store, storeEnv) => {
     expect(limited.headers['content-type']).toContain('application/problem+json')
     expect(limited.json().code).toBe('AUTH_API_RATE_LIMITED')
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0)
+    // The same 429 as the gateway's: the IETF RateLimit headers of the rule that refused.
+    expect(limited.headers['ratelimit-policy']).toBe('"login-ip";q=4;w=60')
+    expect(limited.headers['ratelimit-limit']).toBe('4')
+    expect(limited.headers['ratelimit-remaining']).toBe('0')
+    const reset = Number(limited.headers['ratelimit-reset'])
+    expect(reset).toBeGreaterThan(0)
+    expect(reset).toBeLessThanOrEqual(60)
+    expect(limited.headers['retry-after']).toBe(String(reset))
     // Another address is not affected.
     expect(
       (await login(t.app, uniqueEmail(), 'wrong password', { 'x-forwarded-for': randomIp() })).statusCode,
@@ -59,6 +69,7 @@ describe.each(stores)('rate limits (%s store)', (_store, storeEnv) => {
     }
     const limited = await login(t.app, user.email.toUpperCase(), PASSWORD, { 'x-forwarded-for': randomIp() })
     expect(limited.statusCode).toBe(429)
+    expect(limited.headers['ratelimit-policy']).toBe('"login-account";q=3;w=60')
   })
 
   it('limits registrations per IP', async () => {
@@ -72,8 +83,9 @@ describe.each(stores)('rate limits (%s store)', (_store, storeEnv) => {
       payload: { email: uniqueEmail(), name: 'X', password: PASSWORD, confirmPassword: PASSWORD },
     })
     expect(third.statusCode).toBe(429)
+    expect(third.headers['ratelimit-policy']).toBe('"register-ip";q=2;w=60')
   })
-})
+}
 
 describe('rate limits behind untrusted proxies', () => {
   it('ignores X-Forwarded-For from an address outside TRUST_PROXY', async () => {

@@ -50,7 +50,7 @@ describe('refresh token rotation', () => {
     const user = await register(t.app)
     const first = (await refresh(t.app, user.refreshToken)).json()
     const second = (await refresh(t.app, first.refreshToken)).json()
-    t.clock.advance(t.config.REFRESH_REUSE_GRACE + 1)
+    t.clock.advance((t.config.REFRESH_REUSE_GRACE + 1) * 1000)
 
     const replay = await refresh(t.app, user.refreshToken)
     expect(replay.statusCode).toBe(401)
@@ -106,7 +106,7 @@ describe('refresh token rotation', () => {
   it('returns the same successor within the grace window, but not once that successor was itself rotated', async () => {
     const user = await register(t.app)
     const first = (await refresh(t.app, user.refreshToken)).json()
-    t.clock.advance(5)
+    t.clock.advance(5 * 1000)
     const again = await refresh(t.app, user.refreshToken)
     expect(again.statusCode).toBe(200)
     expect(again.json().refreshToken).toBe(first.refreshToken)
@@ -130,7 +130,7 @@ describe('refresh token rotation', () => {
     expect(tooLong.statusCode).toBe(400)
 
     const user = await register(t.app)
-    t.clock.advance(t.config.SESSION_TTL + 1)
+    t.clock.advance((t.config.SESSION_TTL + 1) * 1000)
     const expired = await refresh(t.app, user.refreshToken)
     expect(expired.statusCode).toBe(401)
     expect(expired.json().code).toBe('AUTH_API_INVALID_REFRESH_TOKEN')

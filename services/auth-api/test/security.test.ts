@@ -35,7 +35,7 @@ async function fullFlow(): Promise<string[]> {
   })
   const second = cookieRefresh.json()
   secrets.push(first.refreshToken, first.accessToken, second.refreshToken, second.accessToken)
-  t.clock.advance(60)
+  t.clock.advance(60 * 1000)
   const reuse = await refresh(t.app, user.refreshToken) // reuse attack, logged as a warning
   expect(reuse.json().code).toBe('AUTH_API_TOKEN_REUSED')
   await login(t.app, user.email, 'wrong password, logged nowhere')

@@ -34,7 +34,7 @@ describe('GET /api/auth/sessions', () => {
       await login(t.app, laptop.email, PASSWORD, { 'user-agent': IPHONE, 'x-forwarded-for': '198.51.100.2' })
     ).json()
     await register(t.app) // someone else
-    t.clock.advance(60)
+    t.clock.advance(60 * 1000)
     await refresh(t.app, phone.refreshToken)
 
     const response = await listSessions(laptop.accessToken)

@@ -1,27 +1,26 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Config } from '../config.ts'
 
 export const REFRESH_COOKIE = 'refresh_token'
 // Sent only to the auth endpoints, never to the rest of the site.
 const COOKIE_PATH = '/api/auth'
 
-function cookieOptions(config: Config) {
-  return { path: COOKIE_PATH, httpOnly: true, secure: config.COOKIE_SECURE, sameSite: 'strict' as const }
+export interface RefreshCookie {
+  set(reply: FastifyReply, token: string, expiresAt: Date, now: Date): void
+  clear(reply: FastifyReply): void
 }
 
-export function setRefreshCookie(
-  reply: FastifyReply,
-  config: Config,
-  token: string,
-  expiresAt: Date,
-  now: Date,
-) {
-  const maxAge = Math.max(0, Math.floor((expiresAt.getTime() - now.getTime()) / 1000))
-  reply.setCookie(REFRESH_COOKIE, token, { ...cookieOptions(config), maxAge })
-}
-
-export function clearRefreshCookie(reply: FastifyReply, config: Config) {
-  reply.clearCookie(REFRESH_COOKIE, cookieOptions(config))
+/** The refresh token's HttpOnly cookie; `secure` is COOKIE_SECURE. */
+export function refreshCookie({ secure }: { secure: boolean }): RefreshCookie {
+  const options = { path: COOKIE_PATH, httpOnly: true, secure, sameSite: 'strict' as const }
+  return {
+    set(reply, token, expiresAt, now) {
+      const maxAge = Math.max(0, Math.floor((expiresAt.getTime() - now.getTime()) / 1000))
+      reply.setCookie(REFRESH_COOKIE, token, { ...options, maxAge })
+    },
+    clear(reply) {
+      reply.clearCookie(REFRESH_COOKIE, options)
+    },
+  }
 }
 
 /** The body wins over the cookie: a non-browser client says exactly which token it means. */

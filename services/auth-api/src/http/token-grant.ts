@@ -1,6 +1,7 @@
+import type { Clock } from '@gatehouse/service-kit'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { AuthContext } from '../context.ts'
-import { setRefreshCookie, wantsRefreshTokenInBody } from './refresh-cookie.ts'
+import type { AccessTokens } from '../access-tokens.ts'
+import { type RefreshCookie, wantsRefreshTokenInBody } from './refresh-cookie.ts'
 
 export interface Grant {
   userId: string
@@ -9,20 +10,26 @@ export interface Grant {
   refreshToken: string
 }
 
+export interface GrantDeps {
+  accessTokens: AccessTokens
+  refreshCookie: RefreshCookie
+  clock: Clock
+}
+
 /** The answer of register, login, refresh: a fresh access token, the refresh token as cookie (and body for non-browsers). */
 export async function sendGrant(
-  ctx: AuthContext,
+  { accessTokens, refreshCookie, clock }: GrantDeps,
   request: FastifyRequest,
   reply: FastifyReply,
   grant: Grant,
 ) {
-  const accessToken = await ctx.accessTokens.sign({ userId: grant.userId, sessionId: grant.sessionId })
-  setRefreshCookie(reply, ctx.config, grant.refreshToken, grant.sessionExpiresAt, ctx.clock())
+  const accessToken = await accessTokens.sign({ userId: grant.userId, sessionId: grant.sessionId })
+  refreshCookie.set(reply, grant.refreshToken, grant.sessionExpiresAt, clock())
   reply.header('cache-control', 'no-store')
   return {
     accessToken,
     tokenType: 'Bearer' as const,
-    expiresIn: ctx.accessTokens.ttlSeconds,
+    expiresIn: accessTokens.ttlSeconds,
     ...(wantsRefreshTokenInBody(request) ? { refreshToken: grant.refreshToken } : {}),
     sessionId: grant.sessionId,
     sessionExpiresAt: grant.sessionExpiresAt.toISOString(),

@@ -1,16 +1,26 @@
 import { safeEqual, sha256Hex } from '@gatehouse/crypto'
-import type { ServiceInstance } from '@gatehouse/service-kit'
+import type { Database } from '@gatehouse/db-kit'
+import type { Clock, ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
 import { cleanupExpiredSessions } from '../cleanup.ts'
-import type { AuthContext } from '../context.ts'
 import { errors } from '../errors.ts'
 import { bearerToken } from '../http/authenticate.ts'
 import { BearerHeaders } from '../http/schemas.ts'
 
-/** /api/admin: maintenance for cron jobs. Always behind CRON_SECRET; without one configured it refuses everyone. */
-export async function adminRoutes(app: ServiceInstance, { ctx }: { ctx: AuthContext }) {
-  const { config, db, clock } = ctx
+export interface AdminRouteDeps {
+  db: Database
+  clock: Clock
+  /** CRON_SECRET; unset refuses every call. */
+  cronSecret: string | undefined
+  /** Successor boxes older than this are emptied by the cleanup. */
+  refreshGraceSeconds: number
+}
 
+/** /api/admin: maintenance for cron jobs. Always behind CRON_SECRET; without one configured it refuses everyone. */
+export async function adminRoutes(
+  app: ServiceInstance,
+  { db, clock, cronSecret, refreshGraceSeconds }: AdminRouteDeps,
+) {
   app.post(
     '/cleanup-sessions',
     {
@@ -29,16 +39,12 @@ export async function adminRoutes(app: ServiceInstance, { ctx }: { ctx: AuthCont
     async (request) => {
       const presented = bearerToken(request)
       // Digests have equal lengths, so the comparison does not leak the secret's length either.
-      if (
-        !config.CRON_SECRET ||
-        !presented ||
-        !safeEqual(sha256Hex(presented), sha256Hex(config.CRON_SECRET))
-      ) {
+      if (!cronSecret || !presented || !safeEqual(sha256Hex(presented), sha256Hex(cronSecret))) {
         throw errors.CRON_SECRET_REQUIRED('Send "Authorization: Bearer $CRON_SECRET".')
       }
       const result = await cleanupExpiredSessions(db, {
         now: clock(),
-        graceSeconds: config.REFRESH_REUSE_GRACE,
+        graceSeconds: refreshGraceSeconds,
       })
       request.log.info(result, 'expired sessions cleaned up')
       return {

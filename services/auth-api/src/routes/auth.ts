@@ -1,12 +1,13 @@
-import type { ServiceInstance } from '@gatehouse/service-kit'
+import type { Database } from '@gatehouse/db-kit'
+import type { Clock, ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
+import type { AccessTokens } from '../access-tokens.ts'
 import { recordAudit } from '../audit.ts'
-import type { AuthContext } from '../context.ts'
 import { errors } from '../errors.ts'
 import { authenticate, bearerToken } from '../http/authenticate.ts'
 import { clientInfo } from '../http/client-info.ts'
 import { enforceLimits } from '../http/rate-limits.ts'
-import { clearRefreshCookie, presentedRefreshToken } from '../http/refresh-cookie.ts'
+import { presentedRefreshToken, type RefreshCookie } from '../http/refresh-cookie.ts'
 import {
   BearerHeaders,
   Email,
@@ -18,38 +19,51 @@ import {
   Uuid,
 } from '../http/schemas.ts'
 import { sendGrant } from '../http/token-grant.ts'
+import type { LockoutPolicy } from '../lockout.ts'
 import { loginWithPassword } from '../login.ts'
 import { passwordProblems } from '../password-policy.ts'
 import { hashRefreshToken, isWellFormedRefreshToken, rotateRefreshToken } from '../refresh-tokens.ts'
 import { revokeSessions, type SessionSelector } from '../sessions.ts'
 import { normalizeEmail, registerUser, userView } from '../users.ts'
 
+export interface AuthRateLimits {
+  windowSeconds: number
+  loginPerIp: number
+  loginPerAccount: number
+  registerPerIp: number
+}
+
+export interface AuthRouteDeps {
+  db: Database
+  clock: Clock
+  accessTokens: AccessTokens
+  refreshCookie: RefreshCookie
+  sessionTtlSeconds: number
+  /** How long a just-rotated refresh token may be presented again and get the same successor. */
+  refreshGraceSeconds: number
+  lockout: LockoutPolicy
+  limits: AuthRateLimits
+}
+
 /** /api/auth: register, login, refresh, logout, logout-all, me. */
-export async function authRoutes(app: ServiceInstance, { ctx }: { ctx: AuthContext }) {
-  const { config, db, clock } = ctx
-  const window = config.RATE_LIMIT_WINDOW_SECONDS
+export async function authRoutes(app: ServiceInstance, deps: AuthRouteDeps) {
+  const { db, clock, refreshCookie, sessionTtlSeconds, refreshGraceSeconds, lockout, limits } = deps
   const byIp = (name: string, max: number) => ({
     name,
     max,
-    windowSeconds: window,
+    windowSeconds: limits.windowSeconds,
     key: (r: { ip: string }) => r.ip,
   })
-  const registerLimits = enforceLimits(app, [byIp('register-ip', config.RATE_LIMIT_REGISTER_PER_IP)])
+  const registerLimits = enforceLimits(app, [byIp('register-ip', limits.registerPerIp)])
   const loginLimits = enforceLimits(app, [
-    byIp('login-ip', config.RATE_LIMIT_LOGIN_PER_IP),
+    byIp('login-ip', limits.loginPerIp),
     {
       name: 'login-account',
-      max: config.RATE_LIMIT_LOGIN_PER_ACCOUNT,
-      windowSeconds: window,
+      max: limits.loginPerAccount,
+      windowSeconds: limits.windowSeconds,
       key: (request) => normalizeEmail((request.body as { email: string }).email),
     },
   ])
-  const sessionTtlSeconds = config.SESSION_TTL
-  const lockout = {
-    threshold: config.LOCKOUT_THRESHOLD,
-    baseSeconds: config.LOCKOUT_BASE_SECONDS,
-    maxSeconds: config.LOCKOUT_MAX_SECONDS,
-  }
 
   app.post(
     '/register',
@@ -87,7 +101,7 @@ export async function authRoutes(app: ServiceInstance, { ctx }: { ctx: AuthConte
         sessionTtlSeconds,
       })
       reply.code(201)
-      const grant = await sendGrant(ctx, request, reply, {
+      const grant = await sendGrant(deps, request, reply, {
         ...session,
         userId: user.id,
         sessionExpiresAt: session.expiresAt,
@@ -108,7 +122,7 @@ export async function authRoutes(app: ServiceInstance, { ctx }: { ctx: AuthConte
         { ...request.body, client: clientInfo(request), now: clock() },
         { lockout, sessionTtlSeconds },
       )
-      const grant = await sendGrant(ctx, request, reply, {
+      const grant = await sendGrant(deps, request, reply, {
         ...session,
         userId: user.id,
         sessionExpiresAt: session.expiresAt,
@@ -126,7 +140,7 @@ export async function authRoutes(app: ServiceInstance, { ctx }: { ctx: AuthConte
         throw errors.UNAUTHENTICATED('Send the refresh token in the cookie or as "refreshToken".')
       const outcome = await rotateRefreshToken(db, presented, {
         now: clock(),
-        graceSeconds: config.REFRESH_REUSE_GRACE,
+        graceSeconds: refreshGraceSeconds,
         client: clientInfo(request),
       })
       if (outcome.kind === 'reused') {
@@ -134,14 +148,14 @@ export async function authRoutes(app: ServiceInstance, { ctx }: { ctx: AuthConte
           { userId: outcome.userId, sessionId: outcome.sessionId },
           'refresh token reuse: session revoked',
         )
-        clearRefreshCookie(reply, config)
+        refreshCookie.clear(reply)
         throw errors.TOKEN_REUSED('This token was rotated before; the session has been revoked.')
       }
       if (outcome.kind === 'rejected') {
-        clearRefreshCookie(reply, config)
+        refreshCookie.clear(reply)
         throw errors.INVALID_REFRESH_TOKEN('The refresh token is unknown, revoked or expired.')
       }
-      return sendGrant(ctx, request, reply, outcome)
+      return sendGrant(deps, request, reply, outcome)
     },
   )
 
@@ -154,7 +168,7 @@ export async function authRoutes(app: ServiceInstance, { ctx }: { ctx: AuthConte
       if (presented) {
         if (isWellFormedRefreshToken(presented)) which = { refreshTokenHash: hashRefreshToken(presented) }
       } else if (bearerToken(request)) {
-        const { session } = await authenticate(ctx, request)
+        const { session } = await authenticate(deps, request)
         which = { userId: session.userId, sessionId: session.id }
       } else {
         throw errors.UNAUTHENTICATED('Send the refresh token (cookie or body) or an access token.')
@@ -168,7 +182,7 @@ export async function authRoutes(app: ServiceInstance, { ctx }: { ctx: AuthConte
           audit: { event: 'LOGOUT', client: clientInfo(request) },
         })
       }
-      clearRefreshCookie(reply, config)
+      refreshCookie.clear(reply)
       return reply.code(204).send(null)
     },
   )
@@ -182,7 +196,7 @@ export async function authRoutes(app: ServiceInstance, { ctx }: { ctx: AuthConte
       },
     },
     async (request, reply) => {
-      const { user, session } = await authenticate(ctx, request)
+      const { user, session } = await authenticate(deps, request)
       const now = clock()
       // One summary event for all the sessions, in the transaction that revokes them.
       const revoked = await db.transaction(async (tx) => {
@@ -197,7 +211,7 @@ export async function authRoutes(app: ServiceInstance, { ctx }: { ctx: AuthConte
         })
         return sessions
       })
-      clearRefreshCookie(reply, config)
+      refreshCookie.clear(reply)
       return { revokedSessions: revoked.length }
     },
   )
@@ -211,7 +225,7 @@ export async function authRoutes(app: ServiceInstance, { ctx }: { ctx: AuthConte
       },
     },
     async (request, reply) => {
-      const { user, session } = await authenticate(ctx, request)
+      const { user, session } = await authenticate(deps, request)
       reply.header('cache-control', 'no-store')
       return { user: userView(user), sessionId: session.id }
     },

@@ -1,12 +1,13 @@
+import type { Database } from '@gatehouse/db-kit'
 import {
+  type Clock,
   SERVICE_TOKEN_HEADER,
-  ServiceError,
   type ServiceInstance,
   verifyServiceToken,
 } from '@gatehouse/service-kit'
 import { eq } from 'drizzle-orm'
 import Type from 'typebox'
-import type { AuthContext } from '../context.ts'
+import type { AccessTokens } from '../access-tokens.ts'
 import { users } from '../db/schema/index.ts'
 import { errors } from '../errors.ts'
 import { SessionGrant, Uuid } from '../http/schemas.ts'
@@ -19,9 +20,19 @@ const IpAddress = Type.Union([Type.String({ format: 'ipv4' }), Type.String({ for
  * /internal: for other services only, authenticated by a service token (HS256 over INTERNAL_SECRET, audience
  * auth-api). The gateway does not route /internal/*.
  */
-export async function internalRoutes(app: ServiceInstance, { ctx }: { ctx: AuthContext }) {
-  const { config, db, clock } = ctx
+export interface InternalRouteDeps {
+  db: Database
+  clock: Clock
+  accessTokens: AccessTokens
+  /** INTERNAL_SECRET; unset refuses every call. */
+  internalSecret: string | undefined
+  sessionTtlSeconds: number
+}
 
+export async function internalRoutes(
+  app: ServiceInstance,
+  { db, clock, accessTokens, internalSecret, sessionTtlSeconds }: InternalRouteDeps,
+) {
   app.post(
     '/sessions',
     {
@@ -36,15 +47,8 @@ export async function internalRoutes(app: ServiceInstance, { ctx }: { ctx: AuthC
       },
     },
     async (request, reply) => {
-      if (!config.INTERNAL_SECRET) {
-        throw new ServiceError(
-          'INTERNAL_AUTH_REQUIRED',
-          401,
-          'Unauthorized',
-          'Internal calls are not configured.',
-        )
-      }
-      const caller = await verifyServiceToken(config.INTERNAL_SECRET, request.headers[SERVICE_TOKEN_HEADER], {
+      if (!internalSecret) throw errors.INTERNAL_AUTH_REQUIRED('Internal calls are not configured.')
+      const caller = await verifyServiceToken(internalSecret, request.headers[SERVICE_TOKEN_HEADER], {
         audience: 'auth-api',
         allowedIssuers: ['qr-auth'],
       })
@@ -58,15 +62,15 @@ export async function internalRoutes(app: ServiceInstance, { ctx }: { ctx: AuthC
         userId,
         client,
         now,
-        ttlSeconds: config.SESSION_TTL,
+        ttlSeconds: sessionTtlSeconds,
         audit: { event: 'LOGIN_SUCCESS', details: { method: caller } },
       })
-      const accessToken = await ctx.accessTokens.sign({ userId, sessionId: session.sessionId })
+      const accessToken = await accessTokens.sign({ userId, sessionId: session.sessionId })
       reply.code(201).header('cache-control', 'no-store')
       return {
         accessToken,
         tokenType: 'Bearer' as const,
-        expiresIn: ctx.accessTokens.ttlSeconds,
+        expiresIn: accessTokens.ttlSeconds,
         refreshToken: session.refreshToken,
         sessionId: session.sessionId,
         sessionExpiresAt: session.expiresAt.toISOString(),

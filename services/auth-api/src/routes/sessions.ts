@@ -1,11 +1,10 @@
 import type { ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
-import type { AuthContext } from '../context.ts'
 import { deviceLabel } from '../device.ts'
 import { errors } from '../errors.ts'
-import { authenticate } from '../http/authenticate.ts'
+import { type AuthenticateDeps, authenticate } from '../http/authenticate.ts'
 import { clientInfo } from '../http/client-info.ts'
-import { clearRefreshCookie } from '../http/refresh-cookie.ts'
+import type { RefreshCookie } from '../http/refresh-cookie.ts'
 import { BearerHeaders, DateTime, Uuid } from '../http/schemas.ts'
 import { listActiveSessions, revokeSessions } from '../sessions.ts'
 
@@ -21,8 +20,12 @@ const SessionView = Type.Object({
 })
 
 /** /api/auth/sessions: the caller's own devices; another user's session is answered as not found. */
-export async function sessionRoutes(app: ServiceInstance, { ctx }: { ctx: AuthContext }) {
-  const { db, clock, config } = ctx
+export interface SessionRouteDeps extends AuthenticateDeps {
+  refreshCookie: RefreshCookie
+}
+
+export async function sessionRoutes(app: ServiceInstance, deps: SessionRouteDeps) {
+  const { db, clock, refreshCookie } = deps
 
   app.get(
     '/',
@@ -33,7 +36,7 @@ export async function sessionRoutes(app: ServiceInstance, { ctx }: { ctx: AuthCo
       },
     },
     async (request, reply) => {
-      const { user, session: current } = await authenticate(ctx, request)
+      const { user, session: current } = await authenticate(deps, request)
       const sessions = await listActiveSessions(db, user.id, clock())
       reply.header('cache-control', 'no-store')
       return {
@@ -61,7 +64,7 @@ export async function sessionRoutes(app: ServiceInstance, { ctx }: { ctx: AuthCo
       },
     },
     async (request, reply) => {
-      const { user, session: current } = await authenticate(ctx, request)
+      const { user, session: current } = await authenticate(deps, request)
       const sessionId = request.params.id
       const revoked = await revokeSessions(db, {
         which: { userId: user.id, sessionId },
@@ -74,7 +77,7 @@ export async function sessionRoutes(app: ServiceInstance, { ctx }: { ctx: AuthCo
         },
       })
       if (revoked.length === 0) throw errors.SESSION_NOT_FOUND('No active session of yours has this id.')
-      if (sessionId === current.id) clearRefreshCookie(reply, config)
+      if (sessionId === current.id) refreshCookie.clear(reply)
       return reply.code(204).send(null)
     },
   )

@@ -1,5 +1,5 @@
+import { createdAt, id } from '@gatehouse/db-kit/columns'
 import { index, jsonb, pgTable, uuid, varchar } from 'drizzle-orm/pg-core'
-import { createdAt } from './columns.ts'
 import { users } from './users.ts'
 
 export const AUDIT_EVENTS = [
@@ -19,7 +19,7 @@ export type AuditEvent = (typeof AUDIT_EVENTS)[number]
 export const auditLogs = pgTable(
   'audit_logs',
   {
-    id: uuid().primaryKey().defaultRandom(),
+    id: id(),
     eventType: varchar({ length: 50 }).$type<AuditEvent>().notNull(),
     userId: uuid().references(() => users.id, { onDelete: 'set null' }),
     sessionId: uuid(),

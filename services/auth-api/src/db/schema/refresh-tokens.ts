@@ -1,3 +1,4 @@
+import { createdAt, id, timestamptz } from '@gatehouse/db-kit/columns'
 import {
   type AnyPgColumn,
   boolean,
@@ -8,7 +9,6 @@ import {
   uuid,
   varchar,
 } from 'drizzle-orm/pg-core'
-import { createdAt, timestamptz } from './columns.ts'
 import { sessions } from './sessions.ts'
 import { users } from './users.ts'
 
@@ -16,7 +16,7 @@ import { users } from './users.ts'
 export const refreshTokens = pgTable(
   'refresh_tokens',
   {
-    id: uuid().primaryKey().defaultRandom(),
+    id: id(),
     userId: uuid()
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),

@@ -1,5 +1,5 @@
+import { createdAt, id, timestamptz } from '@gatehouse/db-kit/columns'
 import { index, pgTable, uuid, varchar } from 'drizzle-orm/pg-core'
-import { createdAt, timestamptz } from './columns.ts'
 import { users } from './users.ts'
 
 // Seed 003's sessions table, one row per device login. Its raw `refresh_token` column is deliberately
@@ -7,7 +7,7 @@ import { users } from './users.ts'
 export const sessions = pgTable(
   'sessions',
   {
-    id: uuid().primaryKey().defaultRandom(),
+    id: id(),
     userId: uuid()
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),

@@ -1,6 +1,6 @@
+import { createdAt, timestamptz } from '@gatehouse/db-kit/columns'
 import { jsonb, pgTable, text, varchar } from 'drizzle-orm/pg-core'
 import type { JWK } from 'jose'
-import { createdAt, timestamptz } from './columns.ts'
 
 // Access-token signing keys. The newest unretired key signs; retired keys stay published in the JWKS until
 // every token they signed has expired.

@@ -1,12 +1,12 @@
+import { createdAt, id, timestamptz } from '@gatehouse/db-kit/columns'
 import { sql } from 'drizzle-orm'
-import { check, index, integer, pgTable, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core'
-import { createdAt, timestamptz } from './columns.ts'
+import { check, index, integer, pgTable, uniqueIndex, varchar } from 'drizzle-orm/pg-core'
 
 // Seed 003's users table, plus what lockout and email verification need.
 export const users = pgTable(
   'users',
   {
-    id: uuid().primaryKey().defaultRandom(),
+    id: id(),
     email: varchar({ length: 255 }).notNull(),
     name: varchar({ length: 255 }).notNull(),
     // Null for accounts that only sign in through OAuth.
