@@ -50,7 +50,8 @@ export async function bootService<C extends BootConfig>(options: {
   const { config, name } = options
   const db = await openServiceDatabase(name, config, options.migrationsDir)
   const app = await options.build({ config, db })
-  app.addHook('onClose', async () => db.close())
-  await runService(app, { port: config.PORT, host: config.HOST })
+  // Not an onClose hook: Fastify runs those last-added first, so the service's own hooks (final batched writes)
+  // would find the database already closed.
+  await runService(app, { port: config.PORT, host: config.HOST, afterClose: () => db.close() })
   return app
 }

@@ -5,6 +5,8 @@ export interface RunOptions {
   host: string
   /** Upper bound for in-flight requests to finish after SIGTERM/SIGINT. */
   shutdownTimeoutMs?: number
+  /** Runs after app.close(), when every onClose hook is done (the database closes here, last). */
+  afterClose?: () => Promise<void>
 }
 
 /** Listen, then close gracefully on SIGTERM/SIGINT: stop accepting, finish in-flight requests, run onClose hooks (db). */
@@ -22,6 +24,7 @@ export async function runService(app: FastifyInstance, options: RunOptions): Pro
     force.unref()
     try {
       await app.close()
+      await options.afterClose?.()
       process.exit(0)
     } catch (error) {
       app.log.error({ err: error }, 'error during shutdown')

@@ -24,5 +24,7 @@ describe('graceful shutdown', () => {
     await expect(inFlight).resolves.toEqual({ finished: true })
     expect(exitCode).toBe(0)
     expect(output).toContain('closed=true')
+    // What bootService closes last (the database) runs after every onClose hook of the service.
+    expect(output).toContain('after-close (closed was true)')
   })
 })

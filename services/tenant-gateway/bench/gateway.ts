@@ -7,11 +7,11 @@
 import { randomToken } from '@gatehouse/crypto'
 import { createTestDb } from '@gatehouse/db-kit/testing'
 import { eq } from 'drizzle-orm'
-import { createKey, keyHasherOf } from '../src/api-keys.ts'
 import { buildApp } from '../src/app.ts'
 import { loadTenantGatewayConfig } from '../src/config.ts'
 import { clients } from '../src/db/schema/index.ts'
-import { createTenant } from '../src/tenants.ts'
+import { createKey, keyHasherOf } from '../src/keys/api-keys.ts'
+import { createTenant } from '../src/tenants/tenants.ts'
 
 const upstreamUrl = process.argv[2]!
 const db = await createTestDb({

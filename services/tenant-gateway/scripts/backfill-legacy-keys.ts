@@ -1,15 +1,10 @@
-import { loadOperatorConfigOrExit } from '../src/config.ts'
-import { runBackfillCommand } from '../src/operator-commands.ts'
-import { openGatewayDatabase } from './database.ts'
+import { runBackfillCommand } from '../src/operators/backfill-command.ts'
+import { runOperatorCommand } from '../src/operators/run-operator-command.ts'
 
-const config = loadOperatorConfigOrExit()
-const db = await openGatewayDatabase(config)
-try {
-  process.exitCode = await runBackfillCommand(process.argv.slice(2), {
+await runOperatorCommand(({ db, config }) =>
+  runBackfillCommand(process.argv.slice(2), {
     db,
     config,
     out: { log: (line) => process.stdout.write(`${line}\n`), progress: process.stderr },
-  })
-} finally {
-  await db.close()
-}
+  }),
+)

@@ -1,15 +1,6 @@
-import { loadOperatorConfigOrExit } from '../src/config.ts'
-import { runPepperStatusCommand } from '../src/operator-commands.ts'
-import { openGatewayDatabase } from './database.ts'
+import { runPepperStatusCommand } from '../src/operators/pepper-status-command.ts'
+import { runOperatorCommand } from '../src/operators/run-operator-command.ts'
 
-const config = loadOperatorConfigOrExit()
-const db = await openGatewayDatabase(config)
-try {
-  process.exitCode = await runPepperStatusCommand({
-    db,
-    config,
-    out: { log: (line) => process.stdout.write(`${line}\n`) },
-  })
-} finally {
-  await db.close()
-}
+await runOperatorCommand(({ db, config }) =>
+  runPepperStatusCommand({ db, config, out: { log: (line) => process.stdout.write(`${line}\n`) } }),
+)

@@ -1,33 +1,32 @@
 import type { DbHandle } from '@gatehouse/db-kit'
-import { createService, type LoggerSettings, type ServiceInstance, withTimeout } from '@gatehouse/service-kit'
-import { keyHasherOf } from './api-keys.ts'
-import { type Clock, systemClock } from './clock.ts'
+import {
+  type Clock,
+  createService,
+  type LoggerSettings,
+  parseTrustedProxies,
+  type ServiceInstance,
+  systemClock,
+} from '@gatehouse/service-kit'
+import { adminAuth } from './callers/admin-auth.ts'
+import { createTenantResolver } from './callers/tenant-resolution.ts'
+import { createUserTokenVerifier } from './callers/user-tokens.ts'
 import type { Config } from './config.ts'
-import { createInvalidationBus } from './invalidation.ts'
-import { TenantScopedCache } from './key-cache.ts'
-import { createKeyVerifier, type VerifiedKey } from './key-verification.ts'
-import { createLastUsedRecorder } from './last-used.ts'
-import type { TenantAccess } from './memberships.ts'
-import { createRateLimiter } from './rate-limit.ts'
-import { closeRedis, connectRedis } from './redis.ts'
-import { requireUserToken } from './routes/admin-auth.ts'
-import { keyRoutes } from './routes/keys.ts'
-import { memberRoutes } from './routes/members.ts'
-import { proxyRoutes } from './routes/proxy.ts'
-import { tenantKeyRoutes } from './routes/tenant-keys.ts'
-import { tenantRoutes } from './routes/tenants.ts'
-import { createTenantResolver } from './tenant-resolution.ts'
-import { createTokenAudit, noTokenAudit } from './token-audit.ts'
-import { upstreamsOf } from './upstreams.ts'
-import { discardUsage, type UsageSink } from './usage-sink.ts'
-import { createUserTokenVerifier } from './user-tokens.ts'
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** Writes buffered last_used_at and token-audit rows now (tests; shutdown does it too). */
-    flushPendingWrites(): Promise<void>
-  }
-}
+import { createInvalidationBus, invalidationChannel } from './infra/invalidation.ts'
+import { pendingWrites } from './infra/pending-writes.ts'
+import { rateLimiting } from './infra/rate-limit.ts'
+import { createTokenAudit, noTokenAudit } from './infra/token-audit.ts'
+import { keyHasherOf } from './keys/api-keys.ts'
+import { TenantScopedCache } from './keys/key-cache.ts'
+import { keyRoutes } from './keys/key-routes.ts'
+import { createKeyVerifier, type VerifiedKey } from './keys/key-verification.ts'
+import { createLastUsedRecorder } from './keys/last-used.ts'
+import { tenantKeyRoutes } from './keys/tenant-key-routes.ts'
+import { proxyRoutes } from './proxy/proxy-routes.ts'
+import { upstreamsOf } from './proxy/route-table.ts'
+import { memberRoutes } from './tenants/member-routes.ts'
+import type { TenantAccess } from './tenants/memberships.ts'
+import { tenantRoutes } from './tenants/tenant-routes.ts'
+import { discardUsage, type UsageSink } from './usage/usage-sink.ts'
 
 export interface AppDeps {
   config: Config
@@ -50,7 +49,7 @@ export async function buildApp({
     name: 'tenant-gateway',
     database: db,
     logger: logger ?? { level: config.LOG_LEVEL, pretty: config.LOG_PRETTY },
-    trustProxy: config.TRUST_PROXY ? config.TRUST_PROXY.split(',').map((entry) => entry.trim()) : false,
+    trustProxy: parseTrustedProxies(config.TRUST_PROXY),
   })
   const log = app.log
 
@@ -73,29 +72,21 @@ export async function buildApp({
   })
   const users = createUserTokenVerifier(config, clock)
   const tenants = createTenantResolver({ db: db.db, keys, users, accessCache })
-  const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL, log, 'rate-limit') : undefined
-  const limiter = await createRateLimiter(app, { redis, config })
   const auditTokens =
     config.AUDIT_INTERNAL_TOKENS === 'true' ||
     (config.AUDIT_INTERNAL_TOKENS === 'auto' && db.kind === 'postgres')
   const audit = auditTokens ? createTokenAudit(db.db, log) : noTokenAudit
   const usage = usageSink ?? discardUsage
 
-  app.decorate('flushPendingWrites', async () => {
-    await Promise.all([lastUsed.flush(), audit.flush()])
-  })
-  // Start even when Redis is down: revocations then reach this replica through the cache TTL.
-  app.addHook('onReady', async () => {
-    await withTimeout(bus.ready(), 2_000).catch(() => log.warn('invalidation channel not subscribed yet'))
-  })
-  app.addHook('onClose', async () => {
-    await Promise.all([lastUsed.close(), audit.close(), usage.close?.()])
-    await Promise.all([bus.close(), redis ? closeRedis(redis) : undefined])
-  })
+  // Fastify closes plugins in reverse order: buffered writes are flushed before the Redis connections close.
+  await app.register(invalidationChannel, { bus })
+  await app.register(rateLimiting, { redisUrl: config.REDIS_URL, failOpen: config.RATE_LIMIT_FAIL_OPEN })
+  await app.register(pendingWrites, { writers: [lastUsed, audit, usage] })
+  const limiter = app.rateLimiter
 
   const deps = { db: db.db, clock, bus }
   await app.register(async (admin) => {
-    requireUserToken(admin, users)
+    await admin.register(adminAuth, { users })
     await admin.register(tenantRoutes, { prefix: '/api/tenants', ...deps })
     await admin.register(memberRoutes, { prefix: '/api/tenants', ...deps })
     await admin.register(tenantKeyRoutes, {

@@ -1,27 +1,29 @@
-import { dirname, join } from 'node:path'
-import { ConfigError, commonEnv, defaultDataDir, loadConfig, loadDevSecrets } from '@gatehouse/service-kit'
-import Type, { type Static } from 'typebox'
+import {
+  ConfigError,
+  configOrExit,
+  devSecretsFileOf,
+  loadServiceConfig,
+  secretEnv,
+  serviceEnv,
+  upstreamServices,
+  upstreamUrlEnvOf,
+} from '@gatehouse/service-kit'
+import Type, { type TString } from 'typebox'
+
+type Env = Record<string, string | undefined>
 
 const url = (fallback: string) => Type.String({ default: fallback, pattern: '^https?://' })
-const secret = () => Type.Optional(Type.String({ minLength: 32 }))
 
-export const configSchema = Type.Object({
-  ...commonEnv,
-  PORT: Type.Integer({ default: 8080, minimum: 1, maximum: 65535 }),
-  AUTH_API_URL: url('http://127.0.0.1:3001'),
-  QR_AUTH_URL: url('http://127.0.0.1:3002'),
-  BOM_TRIGGERS_URL: url('http://127.0.0.1:3003'),
-  METERING_URL: url('http://127.0.0.1:3004'),
+const gatewayEnv = {
+  ...serviceEnv('tenant-gateway'),
   UPSTREAM_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100 }),
-  /** Comma-separated addresses/CIDRs of load balancers in front of the gateway; empty = use the socket address. */
+  /** Comma-separated addresses/CIDRs of load balancers in front of the gateway; unset or `none` = the socket address. */
   TRUST_PROXY: Type.Optional(Type.String()),
 
-  /** HMAC pepper for API key hashes; required in production. */
-  API_KEY_PEPPER: secret(),
+  /** HMAC pepper for API key hashes; required everywhere (generated outside production). */
+  API_KEY_PEPPER: secretEnv(),
   /** The pepper being rotated out: keys hashed under it still verify and are re-hashed on use. */
-  API_KEY_PEPPER_PREVIOUS: secret(),
-  /** Signs the x-gatehouse-context token upstreams verify; required in production. */
-  INTERNAL_SECRET: secret(),
+  API_KEY_PEPPER_PREVIOUS: secretEnv(),
   /** Accept migrated legacy keys (not in the gh_ format). Turn off once they have all been rotated. */
   LEGACY_API_KEYS: Type.Boolean({ default: true }),
   /** How long a verified key stays cached: the upper bound for revocation to reach every replica. */
@@ -29,12 +31,12 @@ export const configSchema = Type.Object({
   /** How long a rotated-out key keeps working, e.g. 24h, 30m, 0. */
   KEY_ROTATION_OVERLAP: Type.String({ default: '24h', pattern: '^[0-9]+(ms|s|m|h|d)$' }),
 
-  /** User access JWTs from auth-api. */
+  /** User access JWTs from auth-api; the JWKS defaults to auth-api's own, at its upstream URL. */
   AUTH_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   AUTH_JWT_ISSUER: Type.String({ default: 'gatehouse-auth-api' }),
   AUTH_JWT_AUDIENCE: Type.String({ default: 'gatehouse' }),
   /** The seeds' HS256 access-token secret, accepted besides the JWKS when set. */
-  JWT_ACCESS_SECRET: secret(),
+  JWT_ACCESS_SECRET: secretEnv(),
 
   /** Rate-limit counters and cache invalidation shared across replicas; in memory and per replica without it. */
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
@@ -53,14 +55,40 @@ export const configSchema = Type.Object({
   AUDIT_INTERNAL_TOKENS: Type.Union([Type.Literal('auto'), Type.Literal('true'), Type.Literal('false')], {
     default: 'auto',
   }),
-})
+}
 
-type Parsed = Static<typeof configSchema>
+/**
+ * AUTH_API_URL, QR_AUTH_URL, ...: one per upstream of the service registry, by default on this machine at its
+ * registry port. Read back as `Config.upstreamUrls`, keyed by service name.
+ */
+const upstreamUrlEnv: Record<string, TString> = Object.fromEntries(
+  upstreamServices().map(({ name, port }) => [upstreamUrlEnvOf(name), url(`http://127.0.0.1:${port}`)]),
+)
+
+/**
+ * Every variable the gateway reads (the compose test checks docker-compose.yml against these properties). Its static
+ * type holds the gateway's own settings; the upstream URLs are read by name into `upstreamUrls`.
+ */
+export const configSchema = Type.Object({ ...gatewayEnv, ...upstreamUrlEnv })
+
+const SECRETS = ['API_KEY_PEPPER', 'INTERNAL_SECRET'] as const
+
+function parse<R extends (typeof SECRETS)[number]>(
+  env: Env,
+  requiredSecrets: readonly R[],
+  devSecretsFile?: string,
+) {
+  const config = loadServiceConfig(configSchema, env, { requiredSecrets, devSecretsFile })
+  if (config.API_KEY_PEPPER_PREVIOUS && config.API_KEY_PEPPER_PREVIOUS === config.API_KEY_PEPPER) {
+    throw new ConfigError(['API_KEY_PEPPER_PREVIOUS: must differ from API_KEY_PEPPER'])
+  }
+  return config
+}
 
 export type Config = Readonly<
-  Omit<Parsed, 'API_KEY_PEPPER' | 'INTERNAL_SECRET'> & {
-    API_KEY_PEPPER: string
-    INTERNAL_SECRET: string
+  ReturnType<typeof parse<(typeof SECRETS)[number]>> & {
+    /** Base URL of each upstream, by service name (`auth-api` from AUTH_API_URL). */
+    upstreamUrls: Readonly<Record<string, string>>
     keyRotationOverlapMs: number
     jwksUrl: string
   }
@@ -74,77 +102,32 @@ export function durationMs(text: string): number {
   return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS]
 }
 
-type Secret = 'API_KEY_PEPPER' | 'INTERNAL_SECRET'
-
 /**
- * Pure: tests hand it an object. Secrets are mandatory in production; elsewhere a missing one is taken from
+ * Pure: tests hand it an object. Secrets are required everywhere; outside production a missing one is taken from
  * `devSecretsFile` (generated once) when given, which only server.ts and the scripts do.
  */
 export function loadTenantGatewayConfig(
-  env: Record<string, string | undefined> = process.env,
+  env: Env = process.env,
   options: { devSecretsFile?: string } = {},
 ): Config {
-  const { parsed, secrets } = parseWithSecrets(env, options.devSecretsFile, [
-    'API_KEY_PEPPER',
-    'INTERNAL_SECRET',
-  ])
+  const config = parse(env, SECRETS, options.devSecretsFile)
+  const byVariable = config as Readonly<Record<string, unknown>>
+  const upstreamUrls = Object.fromEntries(
+    upstreamServices().map(({ name }) => [name, String(byVariable[upstreamUrlEnvOf(name)])]),
+  )
   return Object.freeze({
-    ...parsed,
-    API_KEY_PEPPER: secrets.API_KEY_PEPPER,
-    INTERNAL_SECRET: secrets.INTERNAL_SECRET,
-    keyRotationOverlapMs: durationMs(parsed.KEY_ROTATION_OVERLAP),
-    jwksUrl: parsed.AUTH_JWKS_URL ?? new URL('/.well-known/jwks.json', parsed.AUTH_API_URL).toString(),
+    ...config,
+    upstreamUrls: Object.freeze(upstreamUrls),
+    keyRotationOverlapMs: durationMs(config.KEY_ROTATION_OVERLAP),
+    jwksUrl: config.AUTH_JWKS_URL ?? new URL('/.well-known/jwks.json', upstreamUrls['auth-api']).toString(),
   })
-}
-
-function parseWithSecrets(
-  env: Record<string, string | undefined>,
-  devSecretsFile: string | undefined,
-  required: Secret[],
-): { parsed: Parsed; secrets: Record<Secret, string> } {
-  const parsed = loadConfig(configSchema, env)
-  const secrets: Partial<Record<Secret, string>> = {
-    API_KEY_PEPPER: parsed.API_KEY_PEPPER,
-    INTERNAL_SECRET: parsed.INTERNAL_SECRET,
-  }
-  const missing = required.filter((name) => !secrets[name])
-  if (missing.length > 0 && parsed.NODE_ENV !== 'production' && devSecretsFile) {
-    Object.assign(secrets, loadDevSecrets(devSecretsFile, missing))
-  }
-  const problems: string[] = []
-  for (const name of required) {
-    if (!secrets[name]) {
-      problems.push(
-        parsed.NODE_ENV === 'production'
-          ? `${name}: is required in production`
-          : `${name}: is required (pnpm start generates one for development)`,
-      )
-    }
-  }
-  if (parsed.API_KEY_PEPPER_PREVIOUS && parsed.API_KEY_PEPPER_PREVIOUS === secrets.API_KEY_PEPPER) {
-    problems.push('API_KEY_PEPPER_PREVIOUS: must differ from API_KEY_PEPPER')
-  }
-  if (problems.length > 0) throw new ConfigError(problems)
-  return {
-    parsed,
-    secrets: { API_KEY_PEPPER: secrets.API_KEY_PEPPER ?? '', INTERNAL_SECRET: secrets.INTERNAL_SECRET ?? '' },
-  }
-}
-
-function orExit<T>(load: (env: Record<string, string | undefined>, devSecretsFile: string) => T): T {
-  const dataDir = process.env.DATA_DIR || defaultDataDir('tenant-gateway')
-  try {
-    return load(process.env, join(dirname(dataDir), 'secrets.json'))
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error
-    for (const problem of error.problems) process.stderr.write(`tenant-gateway: config error: ${problem}\n`)
-    process.exit(1)
-  }
 }
 
 /** server.ts: process.env, development secrets beside the data folder, one line per problem and exit 1. */
 export function loadTenantGatewayConfigOrExit(): Config {
-  return orExit((env, devSecretsFile) => loadTenantGatewayConfig(env, { devSecretsFile }))
+  return configOrExit('tenant-gateway', () =>
+    loadTenantGatewayConfig(process.env, { devSecretsFile: devSecretsFileOf(process.env) }),
+  )
 }
 
 /** What the operator commands (backfill, pepper status) need: the peppers and the database, no INTERNAL_SECRET. */
@@ -152,14 +135,18 @@ export type OperatorConfig = Readonly<
   Pick<Config, 'API_KEY_PEPPER' | 'API_KEY_PEPPER_PREVIOUS' | 'DATABASE_URL' | 'DATA_DIR'>
 >
 
-export function loadOperatorConfigOrExit(): OperatorConfig {
-  return orExit((env, devSecretsFile) => {
-    const { parsed, secrets } = parseWithSecrets(env, devSecretsFile, ['API_KEY_PEPPER'])
-    return Object.freeze({
-      API_KEY_PEPPER: secrets.API_KEY_PEPPER,
-      API_KEY_PEPPER_PREVIOUS: parsed.API_KEY_PEPPER_PREVIOUS,
-      DATABASE_URL: parsed.DATABASE_URL,
-      DATA_DIR: parsed.DATA_DIR,
-    })
+export function loadOperatorConfig(env: Env, options: { devSecretsFile?: string } = {}): OperatorConfig {
+  const config = parse(env, ['API_KEY_PEPPER'], options.devSecretsFile)
+  return Object.freeze({
+    API_KEY_PEPPER: config.API_KEY_PEPPER,
+    API_KEY_PEPPER_PREVIOUS: config.API_KEY_PEPPER_PREVIOUS,
+    DATABASE_URL: config.DATABASE_URL,
+    DATA_DIR: config.DATA_DIR,
   })
+}
+
+export function loadOperatorConfigOrExit(): OperatorConfig {
+  return configOrExit('tenant-gateway', () =>
+    loadOperatorConfig(process.env, { devSecretsFile: devSecretsFileOf(process.env) }),
+  )
 }

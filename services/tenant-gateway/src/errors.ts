@@ -1,7 +1,10 @@
 import { defineErrors } from '@gatehouse/service-kit'
 
-/** Every code this service answers with, besides service-kit's generic ones (NOT_FOUND, VALIDATION_FAILED, ...). */
-export const errors = defineErrors('TENANT_GATEWAY', {
+/**
+ * Every code this service answers with, besides service-kit's generic ones (NOT_FOUND, VALIDATION_FAILED, ...) and
+ * its one 429 (`tooManyRequests`). Codes are written without the prefix: the service adds TENANT_GATEWAY_.
+ */
+export const errors = defineErrors({
   VALIDATION_FAILED: [400, 'Request validation failed'],
   UNAUTHENTICATED: [401, 'Authentication required'],
   API_KEY_INVALID: [401, 'Invalid API key'],
@@ -16,12 +19,8 @@ export const errors = defineErrors('TENANT_GATEWAY', {
   KEY_REVOKED: [409, 'API key revoked'],
   MEMBER_NOT_FOUND: [404, 'Member not found'],
   LAST_OWNER: [409, 'Tenant needs an owner'],
-  RATE_LIMITED: [429, 'Too many requests'],
   RATE_LIMIT_UNAVAILABLE: [503, 'Rate limiting unavailable'],
   AUTH_UNAVAILABLE: [503, 'Service unavailable'],
   UPSTREAM_UNAVAILABLE: [503, 'Service unavailable'],
   UPSTREAM_TIMEOUT: [504, 'Gateway timeout'],
 })
-
-/** For places that answer instead of throwing (hooks that stop a request, the proxy's error callback). */
-export { sendServiceError as sendError } from '@gatehouse/service-kit'

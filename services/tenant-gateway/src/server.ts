@@ -1,11 +1,5 @@
-import { fileURLToPath } from 'node:url'
 import { bootService } from '@gatehouse/service-kit'
 import { buildApp } from './app.ts'
 import { loadTenantGatewayConfigOrExit } from './config.ts'
 
-await bootService({
-  name: 'tenant-gateway',
-  config: loadTenantGatewayConfigOrExit(),
-  migrationsDir: fileURLToPath(new URL('../migrations', import.meta.url)),
-  build: buildApp,
-})
+await bootService({ name: 'tenant-gateway', config: loadTenantGatewayConfigOrExit(), build: buildApp })

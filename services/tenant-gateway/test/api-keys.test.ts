@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream'
 import { apiKeyDisplayPrefix, hmacSha256Hex, isWellFormedApiKey } from '@gatehouse/crypto'
 import type { TestDb } from '@gatehouse/db-kit/testing'
-import type { ServiceInstance } from '@gatehouse/service-kit'
+import { createTestClock, type ServiceInstance } from '@gatehouse/service-kit'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { apiKeys } from '../src/db/schema/index.ts'
@@ -14,14 +14,14 @@ import {
   PEPPER,
   startAuthStub,
   startEchoUpstream,
-  TestClock,
+  TEST_START,
 } from './fixtures.ts'
 
 let db: TestDb
 let auth: AuthStub
 let bom: EchoUpstream
 let app: ServiceInstance
-const time = new TestClock()
+const time = createTestClock(TEST_START)
 const logLines: string[] = []
 
 beforeAll(async () => {
@@ -51,7 +51,7 @@ afterAll(async () => {
 
 /** Tokens are minted at the test clock's time, since the gateway checks them against it. */
 async function owner(): Promise<TestUser & { tenantId: string }> {
-  const user = await userOf(auth, time.now)
+  const user = await userOf(auth, time())
   return { ...user, tenantId: await createTenant(app, user) }
 }
 
@@ -105,7 +105,7 @@ describe('API keys', () => {
       url: `/api/tenants/${admin.tenantId}/keys/${id}`,
       headers: admin.headers,
     })
-    expect(view.json().lastUsedAt).toBe(time.now.toISOString())
+    expect(view.json().lastUsedAt).toBe(time().toISOString())
   })
 
   it('rejects a key with a bad checksum before any lookup', async () => {
@@ -140,7 +140,7 @@ describe('API keys', () => {
     expect(body).toMatchObject({ name: 'worker', scopes: ['a', 'b'] })
     expect(body.key).not.toBe(old.key)
     expect(body.previous).toMatchObject({ id: old.id, replacedById: body.id })
-    expect(new Date(body.previous.expiresAt).getTime() - time.now.getTime()).toBe(24 * 3600 * 1000)
+    expect(new Date(body.previous.expiresAt).getTime() - time().getTime()).toBe(24 * 3600 * 1000)
 
     time.advance(24 * 3600 * 1000 - 1000)
     expect((await call(old.key)).statusCode).toBe(200)
@@ -174,7 +174,7 @@ describe('API keys', () => {
     const url = `/api/tenants/${admin.tenantId}/keys/${id}/revoke`
     const first = await app.inject({ method: 'POST', url, headers: admin.headers })
     expect(first.statusCode).toBe(200)
-    expect(first.json().revokedAt).toBe(time.now.toISOString())
+    expect(first.json().revokedAt).toBe(time().toISOString())
     const denied = await call(key)
     expect(denied.statusCode).toBe(401)
     expect(denied.json().reason).toBe('REVOKED')
@@ -192,7 +192,7 @@ describe('API keys', () => {
 
   it('honours an expiry given at creation and refuses one in the past', async () => {
     const admin = await owner()
-    const expiresAt = new Date(time.now.getTime() + 3_600_000).toISOString()
+    const expiresAt = new Date(time().getTime() + 3_600_000).toISOString()
     const { key } = await createKey(app, admin, admin.tenantId, { name: 'temp', expiresAt })
     expect((await call(key)).statusCode).toBe(200)
     time.advance(3_600_000)
@@ -200,8 +200,8 @@ describe('API keys', () => {
     const past = await app.inject({
       method: 'POST',
       url: `/api/tenants/${admin.tenantId}/keys`,
-      headers: { authorization: `Bearer ${await auth.tokenFor(admin.id, { now: time.now })}` },
-      payload: { name: 'late', expiresAt: new Date(time.now.getTime() - 1000).toISOString() },
+      headers: { authorization: `Bearer ${await auth.tokenFor(admin.id, { now: time() })}` },
+      payload: { name: 'late', expiresAt: new Date(time().getTime() - 1000).toISOString() },
     })
     expect(past.statusCode).toBe(400)
   })

@@ -3,10 +3,10 @@ import { Writable } from 'node:stream'
 import type { TestDb } from '@gatehouse/db-kit/testing'
 import { count, eq, inArray, isNotNull, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { keyHasherOf } from '../src/api-keys.ts'
 import { apiKeys, clients } from '../src/db/schema/index.ts'
-import { MIGRATED_KEY_NAME } from '../src/legacy-backfill.ts'
-import { runBackfillCommand } from '../src/operator-commands.ts'
+import { keyHasherOf } from '../src/keys/api-keys.ts'
+import { MIGRATED_KEY_NAME } from '../src/keys/legacy-backfill.ts'
+import { runBackfillCommand } from '../src/operators/backfill-command.ts'
 import { type EchoUpstream, gateway, openTestDb, PEPPER, startEchoUpstream } from './fixtures.ts'
 
 let db: TestDb

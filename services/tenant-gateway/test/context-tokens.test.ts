@@ -1,9 +1,9 @@
-import { createContextSigner, verifyInternalContext } from '@gatehouse/service-kit'
+import { type Caller, createContextSigner, verifyInternalContext } from '@gatehouse/service-kit'
 import { describe, expect, it } from 'vitest'
-import { type CallerContext, createContextTokens, type MintedToken } from '../src/context-tokens.ts'
+import { createContextTokens, type MintedToken } from '../src/proxy/context-tokens.ts'
 
 const SECRET = 'x'.repeat(40)
-const caller: CallerContext = { tenantId: 'tenant-1', keyId: 'key-1', scopes: ['tasks:read'] }
+const caller: Caller = { tenantId: 'tenant-1', keyId: 'key-1', scopes: ['tasks:read'] }
 
 function tokens(maxCallers?: number) {
   const minted: MintedToken[] = []

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createForwarder, endToEndHeaders, type Forwarder, failureOf } from '../src/forwarder.ts'
+import { createForwarder, endToEndHeaders, type Forwarder, failureOf } from '../src/proxy/forwarder.ts'
 
 let upstream: FastifyInstance
 let forwarder: Forwarder

@@ -6,8 +6,8 @@ import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadTenantGatewayConfig } from '../src/config.ts'
 import { apiKeys } from '../src/db/schema/index.ts'
-import { runPepperStatusCommand } from '../src/operator-commands.ts'
-import { pepperStatus } from '../src/pepper-status.ts'
+import { pepperStatus } from '../src/keys/pepper-status.ts'
+import { runPepperStatusCommand } from '../src/operators/pepper-status-command.ts'
 import { createKey, createTenant, userOf } from './factories.ts'
 import {
   type AuthStub,

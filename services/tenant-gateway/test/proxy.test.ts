@@ -3,9 +3,10 @@ import type { TestDb } from '@gatehouse/db-kit/testing'
 import type { ServiceInstance } from '@gatehouse/service-kit'
 import { INTERNAL_CONTEXT_HEADER, verifyInternalContext } from '@gatehouse/service-kit'
 import { eq } from 'drizzle-orm'
+import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verificationTokens } from '../src/db/schema/index.ts'
-import { MemoryUsageSink } from '../src/usage-sink.ts'
+import { MemoryUsageSink } from '../src/usage/usage-sink.ts'
 import { createKey, createTenant, userOf } from './factories.ts'
 import {
   type AuthStub,
@@ -159,7 +160,7 @@ describe('proxy: identity', () => {
     const context = await verifyInternalContext(INTERNAL_SECRET, token, { audience: 'bom-triggers' })
     expect(context).toMatchObject({ tenantId, keyId, scopes: ['tasks:read'] })
     // The token is per caller, not per request: the request id travels in its own header.
-    expect(context.requestId).toBeUndefined()
+    expect(decodeJwt(token)).not.toHaveProperty('rid')
     expect(seen.headers['x-request-id']).toBe(response.headers['x-request-id'])
     await expect(verifyInternalContext(INTERNAL_SECRET, token, { audience: 'metering' })).rejects.toThrow()
   })

@@ -1,7 +1,7 @@
+import { createdAt, id, timestamptz } from '@gatehouse/db-kit/columns'
 import { sql } from 'drizzle-orm'
 import { type AnyPgColumn, index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core'
 import { clients } from './clients.ts'
-import { createdAt, id, timestamptz } from './columns.ts'
 
 /** Many keys per tenant. Only the peppered hash is stored (seed 004 `api_keys`). */
 export const apiKeys = pgTable(

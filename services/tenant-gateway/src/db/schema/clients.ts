@@ -1,6 +1,6 @@
+import { createdAt, id } from '@gatehouse/db-kit/columns'
 import { sql } from 'drizzle-orm'
 import { check, integer, pgTable, text } from 'drizzle-orm/pg-core'
-import { createdAt, id } from './columns.ts'
 
 export const TENANT_STATUSES = ['active', 'suspended'] as const
 export const PLANS = ['free', 'pro', 'enterprise'] as const

@@ -1,7 +1,7 @@
+import { createdAt } from '@gatehouse/db-kit/columns'
 import { sql } from 'drizzle-orm'
 import { check, index, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core'
 import { clients } from './clients.ts'
-import { createdAt } from './columns.ts'
 
 export const ROLES = ['owner', 'admin', 'member'] as const
 

@@ -1,5 +1,5 @@
+import { timestamptz } from '@gatehouse/db-kit/columns'
 import { index, pgTable, text, uuid } from 'drizzle-orm/pg-core'
-import { timestamptz } from './columns.ts'
 
 /**
  * Audit of the short-lived internal context tokens the gateway issues to upstreams (seed 004 `verification_tokens`).

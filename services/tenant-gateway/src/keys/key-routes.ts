@@ -1,0 +1,72 @@
+import type { ServiceInstance } from '@gatehouse/service-kit'
+import Type from 'typebox'
+import type { Config } from '../config.ts'
+import type { RateLimiter } from '../infra/rate-limit.ts'
+import { NullableTimestamp, Uuid } from '../schemas.ts'
+import type { KeyVerifier } from './key-verification.ts'
+
+export interface KeyRouteDeps {
+  keys: KeyVerifier
+  limiter: RateLimiter
+  config: Pick<Config, 'PUBLIC_RATE_LIMIT_MAX' | 'PUBLIC_RATE_LIMIT_WINDOW_MS'>
+}
+
+const CODES = ['VALID', 'MALFORMED', 'NOT_FOUND', 'REVOKED', 'EXPIRED', 'DISABLED', 'RATE_LIMITED'] as const
+
+type VerifyCode = (typeof CODES)[number]
+
+const VerifyResult = Type.Object({
+  valid: Type.Boolean(),
+  code: Type.Unsafe<VerifyCode>(Type.Union(CODES.map((code) => Type.Literal(code)))),
+  tenantId: Type.Optional(Uuid),
+  keyId: Type.Optional(Uuid),
+  scopes: Type.Optional(Type.Array(Type.String())),
+  expiresAt: Type.Optional(NullableTimestamp),
+  rateLimit: Type.Optional(
+    Type.Object({ limit: Type.Integer(), remaining: Type.Integer(), resetSeconds: Type.Integer() }),
+  ),
+})
+
+/**
+ * POST /api/keys/verify: like a key-verification service (Unkey's deny codes). Anyone holding a key may ask;
+ * the caller's IP is rate limited, the tenant's budget is only read, not spent. Tenant details are returned only
+ * for keys that exist.
+ */
+export async function keyRoutes(app: ServiceInstance, { keys, limiter, config }: KeyRouteDeps) {
+  app.post(
+    '/verify',
+    {
+      schema: {
+        body: Type.Object({ key: Type.String({ minLength: 1, maxLength: 512 }) }),
+        response: { 200: VerifyResult },
+      },
+    },
+    async (request, reply) => {
+      const allowed = await limiter.consume(request, reply, {
+        key: `ip:verify:${request.ip}`,
+        name: 'ip-verify',
+        policy: { max: config.PUBLIC_RATE_LIMIT_MAX, windowMs: config.PUBLIC_RATE_LIMIT_WINDOW_MS },
+      })
+      if (!allowed) return reply
+      const check = await keys.verify(request.body.key)
+      const key = check.key
+      const outcome: VerifyCode = check.valid ? 'VALID' : check.reason
+      if (!key) return { valid: false, code: outcome }
+      const rateLimit = await limiter.peek(request, {
+        key: `tenant:${key.clientId}`,
+        name: 'tenant',
+        policy: key.rateLimit,
+      })
+      const limited = check.valid && rateLimit !== undefined && rateLimit.remaining <= 0
+      return {
+        valid: check.valid && !limited,
+        code: limited ? ('RATE_LIMITED' as const) : outcome,
+        tenantId: key.clientId,
+        keyId: key.keyId,
+        scopes: key.scopes,
+        expiresAt: key.expiresAt,
+        ...(rateLimit ? { rateLimit } : {}),
+      }
+    },
+  )
+}

@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto'
+import type { Readable } from 'node:stream'
+import {
+  type Caller,
+  type Clock,
+  createContextSigner,
+  type ServiceInstance,
+  sendServiceError,
+} from '@gatehouse/service-kit'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { TenantResolver } from '../callers/tenant-resolution.ts'
+import type { Config } from '../config.ts'
+import { errors } from '../errors.ts'
+import type { Bucket, RateLimiter } from '../infra/rate-limit.ts'
+import type { TokenAudit } from '../infra/token-audit.ts'
+import type { UsageSink } from '../usage/usage-sink.ts'
+import { createContextTokens } from './context-tokens.ts'
+import { forwardedHeaders } from './forwarded-headers.ts'
+import { createForwarder, failureOf } from './forwarder.ts'
+import { isInternalPath, isProbePath, type Upstream, type UpstreamAccess } from './route-table.ts'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    upstream?: string
+    access?: UpstreamAccess
+  }
+  interface FastifyRequest {
+    /** The signed x-gatehouse-context token sent to this request's upstream (request.caller, for it only). */
+    contextToken: string | null
+  }
+}
+
+const CONTEXT_TTL_SECONDS = 60
+const UPSTREAM_CONNECTIONS = 128
+const PROXIED_METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS']
+
+/** The caller of a public route without a valid user token (one shared object, only ever read). */
+const ANONYMOUS: Caller = { scopes: [] }
+
+export interface ProxyOptions {
+  upstreams: Upstream[]
+  config: Pick<
+    Config,
+    | 'UPSTREAM_TIMEOUT_MS'
+    | 'INTERNAL_SECRET'
+    | 'AUTH_RATE_LIMIT_MAX'
+    | 'PUBLIC_RATE_LIMIT_MAX'
+    | 'PUBLIC_RATE_LIMIT_WINDOW_MS'
+  >
+  tenants: TenantResolver
+  limiter: RateLimiter
+  usage: UsageSink
+  audit: TokenAudit
+  clock: Clock
+}
+
+/**
+ * One proxy per public prefix. Before forwarding: who is calling (tenant routes require it), the rate limit
+ * (per tenant, or per client IP on public routes), then a signed context for that upstream only. Upstream
+ * failures become problem+json quickly: 504 on timeout, 503 when unreachable.
+ */
+export async function proxyRoutes(app: ServiceInstance, options: ProxyOptions) {
+  const { config, tenants, limiter } = options
+  const contextTokens = createContextTokens({
+    signer: createContextSigner(config.INTERNAL_SECRET, { ttlSeconds: CONTEXT_TTL_SECONDS }),
+    ttlSeconds: CONTEXT_TTL_SECONDS,
+    // Tokens that carry nobody (anonymous calls of public routes) are not worth an audit row.
+    onMint: ({ token, caller, audience, requestId, issuedAt, expiresAt }) => {
+      if (!caller.tenantId && !caller.userId) return
+      options.audit.record({
+        token,
+        clientId: caller.tenantId,
+        keyId: caller.keyId,
+        userId: caller.userId,
+        audience,
+        requestId,
+        issuedAt,
+        expiresAt,
+      })
+    },
+  })
+  const ipBucket = (request: FastifyRequest): Bucket => {
+    // POSTs on public routes are the credential endpoints (login, register, refresh, QR create): the tight limit.
+    const tier = request.method === 'POST' ? 'auth' : 'public'
+    return {
+      key: `ip:${tier}:${request.ip}`,
+      name: `ip-${tier}`,
+      policy: {
+        max: tier === 'auth' ? config.AUTH_RATE_LIMIT_MAX : config.PUBLIC_RATE_LIMIT_MAX,
+        windowMs: config.PUBLIC_RATE_LIMIT_WINDOW_MS,
+      },
+    }
+  }
+
+  // request.caller is the type service-kit declares for upstreams: the gateway resolves what they read back.
+  app.decorateRequest('caller', null)
+  app.decorateRequest('contextToken', null)
+
+  app.addHook('onRequest', async (request, reply) => {
+    const { upstream, access: routeAccess } = request.routeOptions.config
+    if (!upstream || !routeAccess) return
+    const access = isProbePath(request.url) ? 'public' : routeAccess
+    if (isInternalPath(request.url)) {
+      reply.callNotFound()
+      return reply
+    }
+    let caller: Caller | undefined
+    let bucket: Bucket
+    if (access === 'tenant') {
+      const resolved = await tenants.requireTenant(request.headers)
+      caller = resolved.caller
+      bucket = { key: `tenant:${resolved.caller.tenantId}`, name: 'tenant', policy: resolved.rateLimit }
+    } else {
+      caller = await tenants.optionalUser(request.headers)
+      bucket = ipBucket(request)
+    }
+    if (!(await limiter.consume(request, reply, bucket))) return reply
+    // Real time, not the injected clock: upstreams check the token's expiry against their own clocks.
+    request.contextToken = contextTokens.tokenFor(caller ?? ANONYMOUS, upstream, {
+      id: request.id,
+      now: new Date(),
+    })
+    request.caller = caller ?? null
+  })
+
+  // Exactly one usage event per forwarded request of a tenant, whatever the upstream answered.
+  app.addHook('onResponse', async (request, reply) => {
+    const { caller } = request
+    const { upstream } = request.routeOptions.config
+    if (!caller?.tenantId || !request.contextToken || !upstream) return
+    options.usage.record({
+      id: randomUUID(),
+      occurredAt: options.clock(),
+      tenantId: caller.tenantId,
+      keyId: caller.keyId,
+      userId: caller.userId,
+      upstream,
+      method: request.method,
+      path: request.url.split('?')[0] ?? request.url,
+      status: reply.statusCode,
+      durationMs: Math.round(reply.elapsedTime * 100) / 100,
+      requestId: request.id,
+    })
+  })
+
+  for (const upstream of options.upstreams) {
+    const forwarder = createForwarder(upstream.url, {
+      timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      connections: UPSTREAM_CONNECTIONS,
+    })
+    app.addHook('onClose', () => forwarder.close())
+    const forward = async (request: FastifyRequest, reply: FastifyReply) => {
+      try {
+        const response = await forwarder.forward({
+          method: request.method,
+          path: request.url,
+          headers: forwardedHeaders(request, request.headers, upstream.access),
+          body: request.body as Readable | undefined,
+        })
+        return reply.code(response.status).headers(response.headers).send(response.body)
+      } catch (error) {
+        const timedOut = failureOf(error) === 'timeout'
+        reply.log.warn(
+          { upstream: upstream.service, code: (error as { code?: string }).code },
+          'upstream failed',
+        )
+        const detail = `${upstream.service} did not answer${timedOut ? ' in time' : ''}.`
+        return sendServiceError(
+          reply,
+          timedOut ? errors.UPSTREAM_TIMEOUT(detail) : errors.UPSTREAM_UNAVAILABLE(detail),
+        )
+      }
+    }
+    await app.register(async (scope) => {
+      // Bodies go upstream as they arrived: never parsed, re-encoded or size-checked here (the upstream does).
+      scope.removeAllContentTypeParsers()
+      scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
+      for (const prefix of upstream.prefixes) {
+        for (const url of [prefix, `${prefix}/*`]) {
+          scope.route({
+            method: PROXIED_METHODS,
+            url,
+            config: { upstream: upstream.service, access: upstream.access },
+            handler: forward,
+          })
+        }
+      }
+    })
+  }
+}

@@ -1,0 +1,50 @@
+import { type Access, upstreamServices } from '@gatehouse/service-kit'
+import type { Config } from '../config.ts'
+
+/** `tenant`: API key, or user token + x-tenant-id with membership. `public`: anyone, limited per client IP. */
+export type UpstreamAccess = Exclude<Access, 'gateway'>
+
+export interface Upstream {
+  service: string
+  url: string
+  prefixes: readonly string[]
+  access: UpstreamAccess
+}
+
+/**
+ * The public route table, from the service registry: each upstream's public prefixes and access, at its URL from
+ * the config. Upstreams serve the same paths the gateway receives.
+ */
+export function upstreamsOf(config: Pick<Config, 'upstreamUrls'>): Upstream[] {
+  const upstreams: Upstream[] = []
+  for (const { name, publicPrefixes, access } of upstreamServices()) {
+    if (access === 'gateway') continue // never listed by upstreamServices(); narrows the type
+    const url = config.upstreamUrls[name]
+    if (!url) throw new Error(`no URL configured for upstream ${name}`)
+    upstreams.push({ service: name, url, prefixes: publicPrefixes, access })
+  }
+  return upstreams
+}
+
+/** Upstream liveness/readiness stay reachable without credentials, like the gateway's own (`curl :8080/api/usage/health`). */
+export function isProbePath(url: string): boolean {
+  return /^\/api\/[a-z-]+\/(health|ready)$/.test(url.split('?')[0] ?? url)
+}
+
+/**
+ * Service-to-service endpoints are never reachable from outside, whatever prefix an upstream mounts them under
+ * (`/internal/*`, `/api/auth/internal/*`, an encoded `%69nternal`...).
+ */
+export function isInternalPath(url: string): boolean {
+  const path = url.split('?')[0] ?? url
+  let decoded: string
+  try {
+    decoded = decodeURIComponent(path)
+  } catch {
+    return true
+  }
+  return decoded
+    .toLowerCase()
+    .split('/')
+    .some((segment) => segment === 'internal')
+}

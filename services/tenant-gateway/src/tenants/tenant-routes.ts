@@ -1,0 +1,63 @@
+import type { Database } from '@gatehouse/db-kit'
+import type { Clock, ServiceInstance } from '@gatehouse/service-kit'
+import Type from 'typebox'
+import type { InvalidationBus } from '../infra/invalidation.ts'
+import { requireRole } from './memberships.ts'
+import { TenantParams, TenantView, TenantWithRole } from './schemas.ts'
+import { createTenant, getTenant, listTenantsOf, setTenantStatus } from './tenants.ts'
+
+export interface TenantRouteDeps {
+  db: Database
+  clock: Clock
+  bus: Pick<InvalidationBus, 'publish'>
+}
+
+export async function tenantRoutes(app: ServiceInstance, { db, clock, bus }: TenantRouteDeps) {
+  app.post(
+    '/',
+    {
+      schema: {
+        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }),
+        response: { 201: TenantWithRole },
+      },
+    },
+    async (request, reply) => {
+      const tenant = await createTenant(db, request.body.name.trim(), request.userId, clock())
+      return reply.code(201).send(tenant)
+    },
+  )
+
+  app.get(
+    '/',
+    { schema: { response: { 200: Type.Object({ tenants: Type.Array(TenantWithRole) }) } } },
+    async (request) => ({
+      tenants: await listTenantsOf(db, request.userId),
+    }),
+  )
+
+  app.get(
+    '/:id',
+    { schema: { params: TenantParams, response: { 200: TenantWithRole } } },
+    async (request) => {
+      const role = await requireRole(db, request.params.id, request.userId, 'member')
+      return { ...(await getTenant(db, request.params.id)), role }
+    },
+  )
+
+  for (const [action, status] of [
+    ['suspend', 'suspended'],
+    ['unsuspend', 'active'],
+  ] as const) {
+    app.post(
+      `/:id/${action}`,
+      { schema: { params: TenantParams, response: { 200: TenantView } } },
+      async (request) => {
+        await requireRole(db, request.params.id, request.userId, 'owner')
+        const tenant = await setTenantStatus(db, request.params.id, status)
+        // Keys and memberships cached on every replica stop (or start) working with the tenant.
+        await bus.publish(tenant.id)
+        return tenant
+      },
+    )
+  }
+}
