@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { createDb, type DbHandle, migrateUp, serviceDataDir, serviceMigrationsDir } from '@gatehouse/db-kit'
 import type { ServiceInstance } from './create-service.ts'
+import { platformSettingsOf, withPlatformSettings } from './platform-settings.ts'
 import { runService } from './run-service.ts'
 
 export interface BootConfig {
@@ -49,7 +50,8 @@ export async function bootService<C extends BootConfig>(options: {
 }): Promise<ServiceInstance> {
   const { config, name } = options
   const db = await openServiceDatabase(name, config, options.migrationsDir)
-  const app = await options.build({ config, db })
+  // createService inside build takes METRICS_TOKEN, the load-shedding thresholds and ERRORS_BASE_URL from here.
+  const app = await withPlatformSettings(platformSettingsOf(config), () => options.build({ config, db }))
   // Not an onClose hook: Fastify runs those last-added first, so the service's own hooks (final batched writes)
   // would find the database already closed.
   await runService(app, { port: config.PORT, host: config.HOST, afterClose: () => db.close() })

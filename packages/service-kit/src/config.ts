@@ -3,6 +3,7 @@ import { dataRoot } from '@gatehouse/db-kit'
 import Type, { type Static, type TObject, type TProperties } from 'typebox'
 import Value from 'typebox/value'
 import { loadDevSecrets } from './dev-secrets.ts'
+import { platformEnv } from './platform-settings.ts'
 import { type ServiceName, serviceNamed } from './registry.ts'
 
 type Env = Record<string, string | undefined>
@@ -43,6 +44,7 @@ export function serviceEnv(name: ServiceName) {
     ...commonEnv,
     PORT: Type.Integer({ default: serviceNamed(name).port, minimum: 1, maximum: 65535 }),
     INTERNAL_SECRET: secretEnv(),
+    ...platformEnv,
   }
 }
 

@@ -2,11 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify'
 import { callerContext } from './caller-context.ts'
+import { callerPackageDir } from './error-tables.ts'
 import { errorHandling } from './errors.ts'
 import { healthRoutes, type ReadinessProbe } from './health.ts'
 import { type LoggerSettings, loggerOptions } from './logger.ts'
 import { envStemOf, SERVICES } from './registry.ts'
 import { requestIdFrom } from './request-id.ts'
+import { installPlatform, type PlatformOptions } from './service-platform.ts'
 
 export type ServiceInstance = FastifyInstance<
   RawServerDefault,
@@ -16,7 +18,7 @@ export type ServiceInstance = FastifyInstance<
   TypeBoxTypeProvider
 >
 
-export interface ServiceOptions {
+export interface ServiceOptions extends PlatformOptions {
   /** e.g. 'auth-api'; also gives the error-code prefix AUTH_API_. */
   name: string
   logger?: LoggerSettings | false
@@ -78,13 +80,21 @@ export function createService(options: ServiceOptions): ServiceInstance {
     if (app.shuttingDown) reply.header('connection', 'close')
   })
   app.register(errorHandling, { codePrefix })
+  const entry = SERVICES.find((service) => service.name === options.name)
+  // Before the caller context: a shed request costs no signature check.
+  const load = installPlatform(app, {
+    ...options,
+    codePrefix,
+    ...(entry ? { entry } : {}),
+    hasDatabase: options.database !== undefined,
+    callerDir: callerPackageDir(1),
+  })
   if (options.internalSecret)
     app.register(callerContext, { secret: options.internalSecret, audience: options.name })
-  const entry = SERVICES.find((service) => service.name === options.name)
   const publicPrefix =
     options.publicPrefix ?? (entry?.access === 'gateway' ? undefined : entry?.publicPrefixes[0])
   for (const prefix of publicPrefix ? ['', publicPrefix] : ['']) {
-    app.register(healthRoutes, { prefix, service: options.name, probe: options.database })
+    app.register(healthRoutes, { prefix, service: options.name, probe: options.database, load })
   }
   return app
 }

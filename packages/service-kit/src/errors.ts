@@ -1,10 +1,16 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { callerPackageDir, type ErrorRow, registerErrorTable } from './error-tables.ts'
+import { isDatabaseError, loggableError } from './loggable-error.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** `AUTH_API` for auth-api: put before every code this service answers with. */
     errorCodePrefix: string
+    /** Where problem `type` URLs point: the gateway's error catalogue (ERRORS_BASE_URL). */
+    problemTypeBase?: string
+    /** Hears every problem answered (the metrics count them by code). */
+    problemObserver?: (reply: FastifyReply, problem: Problem) => void
   }
 }
 
@@ -53,22 +59,35 @@ export class ServiceError extends Error {
   }
 }
 
-export type ErrorFactory = (detail?: string, extensions?: Record<string, unknown>) => ServiceError
+/** Makes one error of the table; its row is readable too (the OpenAPI document lists what a route can answer). */
+export interface ErrorFactory {
+  (detail?: string, extensions?: Record<string, unknown>): ServiceError
+  readonly code: string
+  readonly status: number
+  readonly title: string
+  readonly hint?: string
+}
 
-/** A service's closed set of errors: `const errors = defineErrors({ TOKEN_REUSED: [401, 'Refresh token already used'] })`. */
-export function defineErrors<K extends string>(
-  table: Record<K, readonly [number, string]>,
-): Record<K, ErrorFactory> {
+/**
+ * A service's closed set of errors: `const errors = defineErrors({ TOKEN_REUSED: [401, 'Refresh token already
+ * used'] })`, optionally with what a client should do as a third entry (the error catalogue shows it; without one,
+ * the catalogue gives the status's general advice). Every table is registered for the catalogue of its service.
+ */
+export function defineErrors<K extends string>(table: Record<K, ErrorRow>): Record<K, ErrorFactory> {
+  registerErrorTable({ rows: table, packageDir: callerPackageDir(1) })
   const factories = {} as Record<K, ErrorFactory>
   for (const key of Object.keys(table) as K[]) {
-    const [status, title] = table[key]
-    factories[key] = (detail, extensions) => new ServiceError(key, status, title, detail, extensions)
+    const [status, title, hint] = table[key]
+    const factory = (detail?: string, extensions?: Record<string, unknown>) =>
+      new ServiceError(key, status, title, detail, extensions)
+    factories[key] = Object.assign(factory, { code: key, status, title, ...(hint ? { hint } : {}) })
   }
   return factories
 }
 
-export function problemType(code: string): string {
-  return PROBLEM_TYPE_BASE + code.toLowerCase().replaceAll('_', '-')
+/** `https://gatehouse.dev/errors/auth-api-token-reused`: the error's page in the gateway's catalogue. */
+export function problemType(code: string, base = PROBLEM_TYPE_BASE): string {
+  return base + code.toLowerCase().replaceAll('_', '-')
 }
 
 export interface ProblemInput {
@@ -80,8 +99,19 @@ export interface ProblemInput {
   [extension: string]: unknown
 }
 
+const WWW_AUTHENTICATE = 'Bearer realm="gatehouse"'
+
 export function sendProblem(reply: FastifyReply, problem: ProblemInput): FastifyReply {
-  const body: Problem = { ...problem, type: problemType(problem.code), requestId: reply.request.id }
+  const server = reply.server
+  const body: Problem = {
+    ...problem,
+    type: problemType(problem.code, server.problemTypeBase),
+    requestId: reply.request.id,
+  }
+  server.problemObserver?.(reply, body)
+  // RFC 9110: a 401 names the scheme to answer with; a service that knows better has set its own.
+  if (problem.status === 401 && !reply.hasHeader('www-authenticate'))
+    reply.header('www-authenticate', WWW_AUTHENTICATE)
   return reply.code(problem.status).type('application/problem+json').send(body)
 }
 
@@ -210,8 +240,8 @@ function installHandlers(app: FastifyInstance, codePrefix: string): void {
     }
     const fastifyCode = error.code ? FASTIFY_CODES[error.code] : undefined
     const status = error.statusCode ?? 500
-    if (fastifyCode || (status >= 400 && status < 500)) {
-      request.log.info({ err: { code: error.code, message: error.message } }, 'client error')
+    if (fastifyCode || (status >= 400 && status < 500 && !isDatabaseError(error))) {
+      request.log.info({ error: loggableError(error) }, 'client error')
       return sendProblem(reply, {
         code: `${codePrefix}_${fastifyCode ?? (status === 429 ? 'RATE_LIMITED' : 'BAD_REQUEST')}`,
         title: STATUS_TITLES[status] ?? 'Bad request',
@@ -220,6 +250,8 @@ function installHandlers(app: FastifyInstance, codePrefix: string): void {
       })
     }
     const pgCode = postgresCode(error)
+    // Refusals the database made (duplicate, missing reference, bad value): its SQLSTATE and constraint, no values.
+    if (pgCode && /^2[23]/.test(pgCode)) request.log.info({ error: loggableError(error) }, 'database refused')
     if (pgCode === '23505') {
       return sendProblem(reply, {
         code: `${codePrefix}_CONFLICT`,
@@ -257,11 +289,8 @@ function installHandlers(app: FastifyInstance, codePrefix: string): void {
         detail: 'The database is unreachable; retry shortly.',
       })
     }
-    // Only the stack and the class go to the log: a driver error's message can contain SQL parameters.
-    request.log.error(
-      { errorName: error.name, pgCode, stack: error.stack?.split('\n').slice(1).join('\n') },
-      'unhandled error',
-    )
+    // Never the message of a database error: drizzle's holds the SQL and its parameters (loggableError).
+    request.log.error({ error: loggableError(error) }, 'unhandled error')
     return sendProblem(reply, {
       code: `${codePrefix}_INTERNAL`,
       title: 'Internal server error',

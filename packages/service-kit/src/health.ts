@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { ServiceError, sendServiceError } from './errors.ts'
+import type { LoadGauge } from './load-shedding.ts'
 
 export interface ReadinessProbe {
   /** Resolves with the database round trip in ms, rejects when unreachable. */
@@ -12,16 +13,25 @@ export interface ReadinessProbe {
  */
 export async function healthRoutes(
   app: FastifyInstance,
-  options: { service: string; probe?: ReadinessProbe },
+  options: { service: string; probe?: ReadinessProbe; load?: LoadGauge },
 ) {
-  const { service, probe } = options
-  app.get('/health', { logLevel: 'warn' }, async () => ({
+  const { service, probe, load } = options
+  // Probes are never shed: liveness must not fail for load, and readiness says it is overloaded itself.
+  const probeRoute = { logLevel: 'warn', config: { loadShedding: false } } as const
+  app.get('/health', probeRoute, async () => ({
     status: 'ok',
     service,
     uptime: Math.round(process.uptime()),
   }))
 
-  app.get('/ready', { logLevel: 'warn' }, async (_request, reply) => {
+  app.get('/ready', probeRoute, async (_request, reply) => {
+    const loadState = load?.state()
+    if (loadState?.overloaded) {
+      const overloaded = new ServiceError('OVERLOADED', 503, 'Service overloaded', 'The service is shedding load.', {
+        load: loadState,
+      })
+      return sendServiceError(reply, overloaded.withHeaders({ 'retry-after': '5' }))
+    }
     if (!probe) return { status: 'ready', service }
     try {
       const latencyMs = await withTimeout(probe.ping(), 2000)

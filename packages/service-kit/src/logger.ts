@@ -1,4 +1,5 @@
 import type { LoggerOptions } from 'pino'
+import { loggableError } from './loggable-error.ts'
 
 /** Everything that may carry a credential. pino's redact paths are exact, hence the explicit list. */
 export const redactPaths = [
@@ -26,6 +27,8 @@ export const redactPaths = [
   'apiKey',
 ]
 
+const loggableIfError = (value: unknown) => (value instanceof Error ? loggableError(value) : value)
+
 export interface LoggerSettings {
   level?: string
   pretty?: boolean
@@ -39,6 +42,9 @@ export function loggerOptions(service: string, settings: LoggerSettings = {}): L
     base: { service },
     redact: { paths: redactPaths, censor: '[redacted]' },
     serializers: {
+      // An error logged raw (`{ err }`, `{ error }`) keeps no SQL, parameters or database detail.
+      err: loggableIfError,
+      error: loggableIfError,
       // Query strings may hold tokens (e.g. ?token=): log the path only.
       req: (req: { method: string; url: string; headers: Record<string, unknown>; ip?: string }) => ({
         method: req.method,

@@ -7,6 +7,8 @@ import { type User, users } from './db/schema/index.ts'
 import { errors } from './errors.ts'
 import { type LockoutPolicy, lockedUntilAfterFailure } from './lockout.ts'
 import { type OpenedSession, openSession } from './sessions.ts'
+import { type IssuedChallenge, issueMfaChallenge } from './two-factor/challenges.ts'
+import { isTwoFactorEnabled } from './two-factor/two-factor.ts'
 import { normalizeEmail } from './users.ts'
 
 export interface PasswordLogin {
@@ -22,9 +24,20 @@ export type PasswordVerifier = (hash: string, password: string) => Promise<boole
 export interface LoginSettings {
   lockout: LockoutPolicy
   sessionTtlSeconds: number
+  /** REQUIRE_EMAIL_VERIFICATION: the right password of an unverified account answers EMAIL_NOT_VERIFIED. */
+  requireVerifiedEmail?: boolean
+  /** How long the challenge of an account with two-factor on waits for its code (MFA_CHALLENGE_TTL). */
+  mfaChallengeTtlSeconds?: number
   /** argon2id from @gatehouse/crypto; tests pass a spy around it to count what is verified. */
   verifyPassword?: PasswordVerifier
 }
+
+/** A session, or, for an account with two-factor on, the challenge that waits for the second factor. */
+export type LoginOutcome =
+  | { user: User; session: OpenedSession; challenge?: undefined }
+  | { user: User; challenge: IssuedChallenge; session?: undefined }
+
+const DEFAULT_MFA_CHALLENGE_TTL = 300
 
 /**
  * Unknown email, wrong password and locked account all end in the same AUTH_API_INVALID_CREDENTIALS after one
@@ -34,7 +47,7 @@ export async function loginWithPassword(
   db: Database,
   input: PasswordLogin,
   settings: LoginSettings,
-): Promise<{ user: User; session: OpenedSession }> {
+): Promise<LoginOutcome> {
   const email = normalizeEmail(input.email)
   const { now, client } = input
   const [user] = await prepared(db.select().from(users).where(eq(users.email, email)), 'select_user_by_email')
@@ -59,6 +72,26 @@ export async function loginWithPassword(
         ...(rehashed ? { passwordHash: rehashed, updatedAt: now } : {}),
       })
       .where(eq(users.id, user.id))
+  }
+  if (settings.requireVerifiedEmail && user.emailVerifiedAt === null) {
+    await recordAudit(db, {
+      event: 'LOGIN_FAILED',
+      at: now,
+      client,
+      userId: user.id,
+      details: { reason: 'email_not_verified' },
+    })
+    throw errors.EMAIL_NOT_VERIFIED('Open the link we mailed you first (or ask for a new one).')
+  }
+  if (isTwoFactorEnabled(user)) {
+    const challenge = await issueMfaChallenge(db, {
+      userId: user.id,
+      firstFactor: 'password',
+      now,
+      ttlSeconds: settings.mfaChallengeTtlSeconds ?? DEFAULT_MFA_CHALLENGE_TTL,
+      client,
+    })
+    return { user, challenge }
   }
   const session = await openSession(db, {
     userId: user.id,

@@ -1,4 +1,5 @@
 import { MAX_PASSWORD_BYTES } from '@gatehouse/crypto'
+import { errors } from './errors.ts'
 
 export const MIN_PASSWORD_LENGTH = 8
 
@@ -47,4 +48,18 @@ export function passwordProblems(password: string, context: { email: string; nam
   if (context.name.trim().length >= 4 && lower === context.name.trim().toLowerCase())
     problems.push('must not be your name')
   return problems
+}
+
+/** Throws AUTH_API_WEAK_PASSWORD listing every problem, with `path` naming the field that holds the password. */
+export function assertPasswordPolicy(
+  password: string,
+  context: { email: string; name: string },
+  path = '/body/password',
+): void {
+  const problems = passwordProblems(password, context)
+  if (problems.length > 0) {
+    throw errors.WEAK_PASSWORD(`The password ${problems.join('; ')}.`, {
+      errors: problems.map((message) => ({ path, message })),
+    })
+  }
 }

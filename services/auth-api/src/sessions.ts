@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { randomToken } from '@gatehouse/crypto'
 import type { Database } from '@gatehouse/db-kit'
 import { addSeconds } from '@gatehouse/service-kit'
-import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm'
+import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm'
 import { type AuditEntry, auditRow, type ClientInfo } from './audit.ts'
 import { builtOnce, prepared } from './db/prepared.ts'
 import {
@@ -22,7 +22,14 @@ export interface OpenedSession {
   refreshToken: string
 }
 
-export type RevokeReason = 'logout' | 'logout_all' | 'revoked_by_user' | 'token_reuse'
+export type RevokeReason =
+  | 'logout'
+  | 'logout_all'
+  | 'revoked_by_user'
+  | 'token_reuse'
+  | 'password_changed'
+  | 'password_reset'
+  | 'sign_in_method_changed'
 
 /**
  * A device login in one statement: the session row, the first refresh token of its family, and the audit event
@@ -161,4 +168,33 @@ export function revokeSessions(
     ip: audit?.client.ip ?? null,
     userAgent: audit?.client.userAgent ?? null,
   })
+}
+
+/** Every live session of the user but one (the caller's own): after a password change. */
+export async function revokeOtherSessions(
+  db: Database,
+  input: { userId: string; keepSessionId: string; reason: RevokeReason; now: Date },
+): Promise<RevokedSession[]> {
+  const others = await db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(
+      and(
+        eq(sessions.userId, input.userId),
+        ne(sessions.id, input.keepSessionId),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, input.now),
+      ),
+    )
+  const revoked: RevokedSession[] = []
+  for (const { id } of others) {
+    revoked.push(
+      ...(await revokeSessions(db, {
+        which: { userId: input.userId, sessionId: id },
+        reason: input.reason,
+        now: input.now,
+      })),
+    )
+  }
+  return revoked
 }

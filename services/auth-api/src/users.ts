@@ -1,6 +1,6 @@
 import { hashPassword } from '@gatehouse/crypto'
 import type { Database } from '@gatehouse/db-kit'
-import type { ClientInfo } from './audit.ts'
+import { type ClientInfo, recordAudit } from './audit.ts'
 import { type User, users } from './db/schema/index.ts'
 import { errors } from './errors.ts'
 import { type OpenedSession, openSession } from './sessions.ts'
@@ -35,13 +35,15 @@ export interface Registration {
   client: ClientInfo
   now: Date
   sessionTtlSeconds: number
+  /** false while sign-up must wait for the verification link (REQUIRE_EMAIL_VERIFICATION). */
+  openSession?: boolean
 }
 
 /** Creates the user and its first session in one transaction. The password policy is checked by the caller. */
 export async function registerUser(
   db: Database,
   input: Registration,
-): Promise<{ user: User; session: OpenedSession }> {
+): Promise<{ user: User; session: OpenedSession | undefined }> {
   // Hashed before the email is looked at, so a taken email answers no faster than a free one.
   const passwordHash = await hashPassword(input.password)
   return db.transaction(async (tx) => {
@@ -57,6 +59,10 @@ export async function registerUser(
       .onConflictDoNothing({ target: users.email })
       .returning()
     if (!user) throw errors.EMAIL_TAKEN('This email cannot be used to register.')
+    if (input.openSession === false) {
+      await recordAudit(tx, { event: 'REGISTER', at: input.now, client: input.client, userId: user.id })
+      return { user, session: undefined }
+    }
     const session = await openSession(tx, {
       userId: user.id,
       client: input.client,

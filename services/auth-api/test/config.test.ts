@@ -21,8 +21,14 @@ describe('auth-api config', () => {
   })
 
   it('requires INTERNAL_SECRET and CRON_SECRET in production, one line each', () => {
+    // Setup only: the production settings added since (2FA key, cookie secret, SMTP) are given here and tested below.
+    const others = {
+      TWO_FACTOR_ENCRYPTION_KEY: 't'.repeat(32),
+      COOKIE_SECRET: 'k'.repeat(32),
+      SMTP_URL: 'smtp://mail.example.com:587',
+    }
     try {
-      loadAuthApiConfig({ NODE_ENV: 'production' })
+      loadAuthApiConfig({ NODE_ENV: 'production', ...others })
       expect.unreachable()
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError)
@@ -33,6 +39,7 @@ describe('auth-api config', () => {
     }
     const production = loadAuthApiConfig({
       NODE_ENV: 'production',
+      ...others,
       INTERNAL_SECRET: 'i'.repeat(32),
       CRON_SECRET: 'c'.repeat(16),
     })
@@ -59,7 +66,9 @@ describe('auth-api config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'auth-api-config-'))
     try {
       const devSecretsFile = join(dir, 'secrets.json')
-      const first = loadAuthApiConfig({ CRON_SECRET: 'c'.repeat(16) }, { devSecretsFile })
+      // Setup only: the secrets added since are given, so the file holds exactly what this test names.
+      const given = { TWO_FACTOR_ENCRYPTION_KEY: 't'.repeat(32), COOKIE_SECRET: 'k'.repeat(32) }
+      const first = loadAuthApiConfig({ CRON_SECRET: 'c'.repeat(16), ...given }, { devSecretsFile })
       expect(first.INTERNAL_SECRET).toHaveLength(43)
       expect(first.CRON_SECRET).toBe('c'.repeat(16))
       expect(Object.keys(JSON.parse(readFileSync(devSecretsFile, 'utf8')))).toEqual(['INTERNAL_SECRET'])

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto'
+import type { Database } from '@gatehouse/db-kit'
 import type { ServiceInstance } from '@gatehouse/service-kit'
+import { asc, eq } from 'drizzle-orm'
+import { auditLogs } from '../src/db/schema/index.ts'
 
 export const PASSWORD = 'correct horse battery staple'
 
@@ -56,4 +59,23 @@ export function me(app: ServiceInstance, accessToken: string) {
 
 export function bearer(accessToken: string) {
   return { authorization: `Bearer ${accessToken}` }
+}
+
+export function postJson(
+  app: ServiceInstance,
+  url: string,
+  payload: object,
+  headers: Record<string, string> = {},
+) {
+  return app.inject({ method: 'POST', url, payload, headers })
+}
+
+/** The audit trail of one user, oldest first. */
+export async function auditEventsOf(db: Database, userId: string): Promise<string[]> {
+  const rows = await db
+    .select({ event: auditLogs.eventType })
+    .from(auditLogs)
+    .where(eq(auditLogs.userId, userId))
+    .orderBy(asc(auditLogs.createdAt), asc(auditLogs.id))
+  return rows.map((row) => row.event)
 }

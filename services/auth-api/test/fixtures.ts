@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createTestDb, type TestDb } from '@gatehouse/db-kit/testing'
 import {
@@ -13,12 +15,20 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta
 
 export const INTERNAL_SECRET = 'test-internal-secret-0123456789abcdef'
 export const CRON_SECRET = 'test-cron-secret-0123456789'
+export const TWO_FACTOR_ENCRYPTION_KEY = 'test-two-factor-key-0123456789abcdef'
+export const COOKIE_SECRET = 'test-cookie-secret-0123456789abcdef'
 
 /** Limits high enough that only the rate-limit tests meet them. */
 export const TEST_ENV: Record<string, string> = {
   NODE_ENV: 'test',
   INTERNAL_SECRET,
   CRON_SECRET,
+  TWO_FACTOR_ENCRYPTION_KEY,
+  COOKIE_SECRET,
+  // Tests that read mail give SMTP_URL (a real SMTP server in the test); the others' mail goes to files here.
+  MAIL_DIR: join(tmpdir(), 'gatehouse-auth-api-test-mail'),
+  RATE_LIMIT_MAIL_PER_IP: '10000',
+  RATE_LIMIT_MAIL_PER_ACCOUNT: '10000',
   RATE_LIMIT_LOGIN_PER_IP: '10000',
   RATE_LIMIT_LOGIN_PER_ACCOUNT: '10000',
   RATE_LIMIT_REGISTER_PER_IP: '10000',

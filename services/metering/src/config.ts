@@ -3,6 +3,10 @@ import Type from 'typebox'
 
 export const configSchema = Type.Object({
   ...serviceEnv('metering'),
+  /** Month partitions kept created ahead of the current one (besides on-demand creation). */
+  PARTITION_MONTHS_AHEAD: Type.Integer({ default: 2, minimum: 1, maximum: 24 }),
+  /** CSV exports streamed at once by one process; each holds a database connection while it runs. */
+  EXPORT_CONCURRENCY: Type.Integer({ default: 2, minimum: 1, maximum: 16 }),
 })
 
 /** The secrets this service refuses to start without in production. */

@@ -33,3 +33,26 @@ export const RefreshBody = Type.Union([
   Type.Object({ refreshToken: Type.Optional(RefreshTokenField) }),
   Type.Null(),
 ])
+
+/** A mailed or issued token as presented: any short string (a malformed one answers AUTH_API_INVALID_TOKEN). */
+export const PresentedToken = Type.String({ minLength: 1, maxLength: 256 })
+
+/** The answer of requests whose effect must not tell whether the account exists. */
+export const Accepted = Type.Object({ accepted: Type.Literal(true), message: Type.String() })
+
+/** The password (or OAuth) step's answer for an account with two-factor on: POST /api/auth/2fa/verify next. */
+export const MfaRequired = Type.Object({
+  mfaRequired: Type.Literal(true),
+  mfaToken: Type.String(),
+  mfaExpiresAt: DateTime,
+  methods: Type.Array(Type.Union([Type.Literal('totp'), Type.Literal('backup_code')])),
+})
+
+export function mfaRequired(challenge: { token: string; expiresAt: Date }) {
+  return {
+    mfaRequired: true as const,
+    mfaToken: challenge.token,
+    mfaExpiresAt: challenge.expiresAt.toISOString(),
+    methods: ['totp' as const, 'backup_code' as const],
+  }
+}

@@ -2,6 +2,7 @@ import type { Database } from '@gatehouse/db-kit'
 import type { Clock, ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
 import type { AccessTokens } from '../access-tokens.ts'
+import type { AccountMail } from '../account-mail.ts'
 import { recordAudit } from '../audit.ts'
 import { errors } from '../errors.ts'
 import { authenticate, bearerToken } from '../http/authenticate.ts'
@@ -11,6 +12,8 @@ import { presentedRefreshToken, type RefreshCookie } from '../http/refresh-cooki
 import {
   BearerHeaders,
   Email,
+  MfaRequired,
+  mfaRequired,
   Password,
   RefreshBody,
   SessionGrant,
@@ -21,7 +24,7 @@ import {
 import { sendGrant } from '../http/token-grant.ts'
 import type { LockoutPolicy } from '../lockout.ts'
 import { loginWithPassword } from '../login.ts'
-import { passwordProblems } from '../password-policy.ts'
+import { assertPasswordPolicy } from '../password-policy.ts'
 import { hashRefreshToken, isWellFormedRefreshToken, rotateRefreshToken } from '../refresh-tokens.ts'
 import { revokeSessions, type SessionSelector } from '../sessions.ts'
 import { normalizeEmail, registerUser, userView } from '../users.ts'
@@ -43,7 +46,17 @@ export interface AuthRouteDeps {
   refreshGraceSeconds: number
   lockout: LockoutPolicy
   limits: AuthRateLimits
+  accountMail: AccountMail
+  /** REQUIRE_EMAIL_VERIFICATION: sign-up opens no session and login refuses until the address is verified. */
+  requireVerifiedEmail: boolean
+  mfaChallengeTtlSeconds: number
 }
+
+/** Sign-up while REQUIRE_EMAIL_VERIFICATION is on: the account exists, the session waits for the mailed link. */
+const VerificationPending = Type.Object({
+  user: UserView,
+  emailVerificationRequired: Type.Literal(true),
+})
 
 /** /api/auth: register, login, refresh, logout, logout-all, me. */
 export async function authRoutes(app: ServiceInstance, deps: AuthRouteDeps) {
@@ -76,7 +89,7 @@ export async function authRoutes(app: ServiceInstance, deps: AuthRouteDeps) {
           password: Password,
           confirmPassword: Password,
         }),
-        response: { 201: SessionGrant },
+        response: { 201: Type.Union([SessionGrant, VerificationPending]) },
       },
     },
     async (request, reply) => {
@@ -86,21 +99,20 @@ export async function authRoutes(app: ServiceInstance, deps: AuthRouteDeps) {
           errors: [{ path: '/body/confirmPassword', message: 'must match password' }],
         })
       }
-      const problems = passwordProblems(password, { email, name })
-      if (problems.length > 0) {
-        throw errors.WEAK_PASSWORD(`The password ${problems.join('; ')}.`, {
-          errors: problems.map((message) => ({ path: '/body/password', message })),
-        })
-      }
+      assertPasswordPolicy(password, { email, name })
+      const client = clientInfo(request)
       const { user, session } = await registerUser(db, {
         email,
         name,
         password,
-        client: clientInfo(request),
+        client,
         now: clock(),
         sessionTtlSeconds,
+        openSession: !deps.requireVerifiedEmail,
       })
+      deps.accountMail.sendVerification(user, client)
       reply.code(201)
+      if (!session) return { user: userView(user), emailVerificationRequired: true as const }
       const grant = await sendGrant(deps, request, reply, {
         ...session,
         userId: user.id,
@@ -114,14 +126,26 @@ export async function authRoutes(app: ServiceInstance, deps: AuthRouteDeps) {
     '/login',
     {
       preHandler: loginLimits,
-      schema: { body: Type.Object({ email: Email, password: Password }), response: { 200: SessionGrant } },
+      schema: {
+        body: Type.Object({ email: Email, password: Password }),
+        response: { 200: Type.Union([SessionGrant, MfaRequired]) },
+      },
     },
     async (request, reply) => {
-      const { user, session } = await loginWithPassword(
+      const { user, session, challenge } = await loginWithPassword(
         db,
         { ...request.body, client: clientInfo(request), now: clock() },
-        { lockout, sessionTtlSeconds },
+        {
+          lockout,
+          sessionTtlSeconds,
+          requireVerifiedEmail: deps.requireVerifiedEmail,
+          mfaChallengeTtlSeconds: deps.mfaChallengeTtlSeconds,
+        },
       )
+      if (challenge) {
+        reply.header('cache-control', 'no-store')
+        return mfaRequired(challenge)
+      }
       const grant = await sendGrant(deps, request, reply, {
         ...session,
         userId: user.id,

@@ -1,8 +1,8 @@
 import { createdAt, id, timestamptz } from '@gatehouse/db-kit/columns'
 import { sql } from 'drizzle-orm'
-import { check, index, integer, pgTable, uniqueIndex, varchar } from 'drizzle-orm/pg-core'
+import { bigint, check, index, integer, pgTable, text, uniqueIndex, varchar } from 'drizzle-orm/pg-core'
 
-// Seed 003's users table, plus what lockout and email verification need.
+// Seed 003's users table, plus what lockout, email verification and two-factor sign-in need.
 export const users = pgTable(
   'users',
   {
@@ -16,6 +16,14 @@ export const users = pgTable(
     emailVerifiedAt: timestamptz(),
     failedLoginCount: integer().notNull().default(0),
     lockedUntil: timestamptz(),
+    // Seed 003's name. `v1.<key version>.<AES-256-GCM box>`, never the raw secret; set while enrolling, and it
+    // counts only once two_factor_enabled_at is set (confirmed by a first code).
+    twoFactorSecret: text('two_factor_secret'),
+    twoFactorEnabledAt: timestamptz(),
+    /** The last TOTP time step accepted: a code of that step or an earlier one is a replay. */
+    twoFactorLastStep: bigint({ mode: 'number' }),
+    twoFactorFailedCount: integer().notNull().default(0),
+    twoFactorLockedUntil: timestamptz(),
     createdAt: createdAt(),
     updatedAt: createdAt(),
   },

@@ -1,2 +1,3 @@
-// One file per table, re-exported here (see services/auth-api/src/db/schema).
-export {}
+export { usageEventKeys } from './usage-event-keys.ts'
+export { EVENT_SOURCES, type EventSource, type UsageEventRow, usageEvents } from './usage-events.ts'
+export { usageRollupsHourly } from './usage-rollups-hourly.ts'

@@ -1,2 +1,2 @@
-// One file per table, re-exported here (see services/auth-api/src/db/schema).
-export {}
+// One file per table, re-exported here.
+export { type AuthSession, authSessions, STORED_STATUSES, type StoredStatus } from './auth-sessions.ts'

@@ -1,0 +1,82 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import Type from 'typebox'
+import { PROBLEM_TYPE_BASE } from './errors.ts'
+
+/**
+ * Settings every service takes from its environment for what createService installs (metrics, load shedding,
+ * problem type URLs). `serviceEnv()` spreads them into every service's config schema.
+ */
+export const platformEnv = {
+  /** Bearer token /metrics requires when set; open when unset (scrape it on the service's own port). */
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  /** Shed load (503 + Retry-After) while the event loop lags more than this, averaged over a second; 0 = never. */
+  LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ default: 250, minimum: 0 }),
+  /** Shed load while the event loop is busier than this share of the time (0..1); 0 = never (the default). */
+  LOAD_SHED_MAX_EVENT_LOOP_UTILIZATION: Type.Number({ default: 0, minimum: 0, maximum: 1 }),
+  LOAD_SHED_RETRY_AFTER_SECONDS: Type.Integer({ default: 5, minimum: 1, maximum: 600 }),
+  /** Base of problem `type` URLs: the gateway's public URL + /errors/ (its catalogue serves every code there). */
+  ERRORS_BASE_URL: Type.String({ default: PROBLEM_TYPE_BASE, pattern: '^https?://' }),
+}
+
+export interface LoadSheddingSettings {
+  maxEventLoopDelayMs: number
+  maxEventLoopUtilization: number
+  retryAfterSeconds: number
+  /** How often the event loop is sampled (under-pressure's sampleInterval). */
+  sampleIntervalMs: number
+}
+
+export interface PlatformSettings {
+  metricsToken?: string
+  loadShedding: LoadSheddingSettings
+  errorsBaseUrl: string
+}
+
+export const DEFAULT_PLATFORM_SETTINGS: PlatformSettings = {
+  loadShedding: {
+    maxEventLoopDelayMs: 250,
+    maxEventLoopUtilization: 0,
+    retryAfterSeconds: 5,
+    sampleIntervalMs: 1000,
+  },
+  errorsBaseUrl: PROBLEM_TYPE_BASE,
+}
+
+type PlatformConfig = Partial<{
+  METRICS_TOKEN: string
+  LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: number
+  LOAD_SHED_MAX_EVENT_LOOP_UTILIZATION: number
+  LOAD_SHED_RETRY_AFTER_SECONDS: number
+  ERRORS_BASE_URL: string
+}>
+
+/** The settings of a loaded service config (the variables above; missing ones keep their defaults). */
+export function platformSettingsOf(config: PlatformConfig): PlatformSettings {
+  const defaults = DEFAULT_PLATFORM_SETTINGS
+  const base = config.ERRORS_BASE_URL ?? defaults.errorsBaseUrl
+  return {
+    ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
+    loadShedding: {
+      ...defaults.loadShedding,
+      maxEventLoopDelayMs: config.LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS ?? defaults.loadShedding.maxEventLoopDelayMs,
+      maxEventLoopUtilization:
+        config.LOAD_SHED_MAX_EVENT_LOOP_UTILIZATION ?? defaults.loadShedding.maxEventLoopUtilization,
+      retryAfterSeconds: config.LOAD_SHED_RETRY_AFTER_SECONDS ?? defaults.loadShedding.retryAfterSeconds,
+    },
+    errorsBaseUrl: base.endsWith('/') ? base : `${base}/`,
+  }
+}
+
+const scope = new AsyncLocalStorage<PlatformSettings>()
+
+/**
+ * bootService builds the app inside this, so `createService` picks up the service's configured settings without
+ * every app.ts passing them on; explicit createService options still win.
+ */
+export function withPlatformSettings<T>(settings: PlatformSettings, build: () => T): T {
+  return scope.run(settings, build)
+}
+
+export function platformSettingsInScope(): PlatformSettings | undefined {
+  return scope.getStore()
+}

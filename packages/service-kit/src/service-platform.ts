@@ -1,0 +1,105 @@
+import type { FastifyInstance } from 'fastify'
+import { type ErrorCatalogue, errorCatalogueOf } from './error-catalogue.ts'
+import { type ErrorRow, type ErrorTable, errorTablesOf } from './error-tables.ts'
+import type { ErrorFactory } from './errors.ts'
+import { type LoadGauge, loadShedding } from './load-shedding.ts'
+import { metrics } from './metrics.ts'
+import { openApiDocument } from './openapi.ts'
+import {
+  DEFAULT_PLATFORM_SETTINGS,
+  type LoadSheddingSettings,
+  type PlatformSettings,
+  platformSettingsInScope,
+} from './platform-settings.ts'
+import type { ServiceEntry } from './registry.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every code this service can answer, with status, title and what a client should do. */
+    errorCatalogue: ErrorCatalogue
+  }
+}
+
+/** What every service gets from createService besides the basics; each part on by default. */
+export interface PlatformOptions {
+  /**
+   * The service's OpenAPI document, served on its own port at `/openapi.json` (the gateway's own at
+   * `/openapi/<name>.json`: its `/openapi.json` is the combined public one). false: none.
+   */
+  openapi?: false | { path?: string; title?: string; version?: string; description?: string }
+  /** `GET /metrics` (Prometheus). false: none. */
+  metrics?: boolean
+  /** 503 + Retry-After past an event-loop threshold. false: never. */
+  loadShedding?: false | Partial<LoadSheddingSettings>
+  /**
+   * METRICS_TOKEN, thresholds, ERRORS_BASE_URL. Default: what bootService took from the service's config, else
+   * the defaults.
+   */
+  platform?: Partial<PlatformSettings>
+  /** The service's `defineErrors` tables. Default: every table defined in the package that calls createService. */
+  errors?: readonly Record<string, ErrorFactory>[]
+}
+
+function tablesOf(errors: readonly Record<string, ErrorFactory>[]): ErrorTable[] {
+  return errors.map((factories) => ({
+    packageDir: undefined,
+    rows: Object.fromEntries(
+      Object.values(factories).map((factory) => [factory.code, [factory.status, factory.title, factory.hint] as ErrorRow]),
+    ),
+  }))
+}
+
+/**
+ * Metrics, load shedding, the error catalogue, problem type URLs and the OpenAPI document, in that order (metrics
+ * first so they count shed requests; the document before any route so it sees them all). Returns the load gauge
+ * for /ready.
+ */
+export function installPlatform(
+  app: FastifyInstance,
+  options: PlatformOptions & {
+    name: string
+    codePrefix: string
+    entry?: ServiceEntry
+    hasDatabase: boolean
+    /** The package folder of the code that called createService (its error tables). */
+    callerDir: string | undefined
+  },
+): LoadGauge | undefined {
+  const scoped = platformSettingsInScope() ?? DEFAULT_PLATFORM_SETTINGS
+  const settings: PlatformSettings = {
+    ...scoped,
+    ...options.platform,
+    loadShedding: {
+      ...scoped.loadShedding,
+      ...options.platform?.loadShedding,
+      ...(options.loadShedding || {}),
+    },
+  }
+  const catalogue = errorCatalogueOf({
+    service: options.name,
+    prefix: options.codePrefix,
+    tables: options.errors ? tablesOf(options.errors) : errorTablesOf(options.callerDir),
+    typeBase: settings.errorsBaseUrl,
+  })
+  app.decorate('errorCatalogue', catalogue)
+  app.decorate('problemTypeBase', settings.errorsBaseUrl)
+  if (options.metrics !== false) {
+    app.register(metrics, { service: options.name, ...(settings.metricsToken ? { token: settings.metricsToken } : {}) })
+  }
+  const shedding = options.loadShedding !== false
+  if (shedding) app.register(loadShedding, settings.loadShedding)
+  if (options.openapi !== false) {
+    const own = options.openapi || {}
+    app.register(openApiDocument, {
+      ...own,
+      service: options.name,
+      path: own.path ?? (options.entry?.access === 'gateway' ? `/openapi/${options.name}.json` : '/openapi.json'),
+      catalogue,
+      ...(options.entry ? { access: options.entry.access } : {}),
+      publicPrefixes: options.entry?.publicPrefixes ?? [],
+      hasDatabase: options.hasDatabase,
+      loadShedding: shedding,
+    })
+  }
+  return shedding ? { overloaded: () => app.load.overloaded(), state: () => app.load.state() } : undefined
+}

@@ -1,0 +1,89 @@
+import type { Database } from '@gatehouse/db-kit'
+import type { Clock, ServiceInstance } from '@gatehouse/service-kit'
+import Type from 'typebox'
+import type { AccessTokens } from '../access-tokens.ts'
+import type { AccountMail } from '../account-mail.ts'
+import { changePassword } from '../account.ts'
+import { authenticate } from '../http/authenticate.ts'
+import { clientInfo } from '../http/client-info.ts'
+import { type MailLimits, mailLimits } from '../http/mail-limits.ts'
+import { Accepted, BearerHeaders, Email, Password, PresentedToken } from '../http/schemas.ts'
+import type { LockoutPolicy } from '../lockout.ts'
+import { resetPassword } from '../password-reset.ts'
+
+export interface PasswordRouteDeps {
+  db: Database
+  clock: Clock
+  accessTokens: AccessTokens
+  accountMail: AccountMail
+  lockout: LockoutPolicy
+  limits: MailLimits
+}
+
+const RevokedSessions = Type.Object({ revokedSessions: Type.Integer({ minimum: 0 }) })
+
+/** /api/auth: forgotten password (mailed link), and changing it while signed in. */
+export async function passwordRoutes(app: ServiceInstance, deps: PasswordRouteDeps) {
+  const { db, clock, accountMail, lockout, limits } = deps
+
+  app.post(
+    '/password-reset',
+    {
+      preHandler: mailLimits(app, 'password-reset', limits, 'email'),
+      schema: { body: Type.Object({ email: Email }), response: { 202: Accepted } },
+    },
+    async (request, reply) => {
+      // Nothing is looked up before answering: a known and an unknown email get the same answer in the same time.
+      accountMail.requestPasswordReset(request.body.email, clientInfo(request))
+      reply.code(202)
+      return {
+        accepted: true as const,
+        message: 'If an account has this email address, a reset link is on its way.',
+      }
+    },
+  )
+
+  app.post(
+    '/password-reset/confirm',
+    {
+      schema: {
+        body: Type.Object({ token: PresentedToken, password: Password }),
+        response: { 200: RevokedSessions },
+      },
+    },
+    async (request, reply) => {
+      const { user, revokedSessions } = await resetPassword(db, {
+        ...request.body,
+        now: clock(),
+        client: clientInfo(request),
+      })
+      accountMail.notifyPasswordChanged(user.email)
+      reply.header('cache-control', 'no-store')
+      return { revokedSessions }
+    },
+  )
+
+  app.post(
+    '/password/change',
+    {
+      schema: {
+        headers: BearerHeaders,
+        body: Type.Object({ currentPassword: Password, newPassword: Password }),
+        response: { 200: RevokedSessions },
+      },
+    },
+    async (request) => {
+      const { user, session } = await authenticate(deps, request)
+      const result = await changePassword(db, {
+        user,
+        sessionId: session.id,
+        ...request.body,
+        now: clock(),
+        client: clientInfo(request),
+        lockout,
+      })
+      accountMail.notifyPasswordChanged(user.email)
+      return result
+    },
+  )
+}

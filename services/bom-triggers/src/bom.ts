@@ -1,0 +1,216 @@
+import type { Database } from '@gatehouse/db-kit'
+import { and, asc, eq, sql } from 'drizzle-orm'
+import { materials, type Task, taskBomItems, taskCosts, tasks } from './db/schema/index.ts'
+import type { MaterialFacts, TaskFacts } from './engine/event-context.ts'
+import type { TaskStatus } from './vocabulary.ts'
+
+/** The shared BOM steps: the API's task operations and the trigger actions both change a BOM through these. */
+
+export function taskFacts(task: Pick<Task, 'id' | 'title' | 'type' | 'status'>): TaskFacts {
+  return { id: task.id, title: task.title, type: task.type, status: task.status }
+}
+
+export function materialFacts(material: MaterialFacts): MaterialFacts {
+  return {
+    id: material.id,
+    sku: material.sku,
+    name: material.name,
+    unit: material.unit,
+    unitCost: material.unitCost,
+  }
+}
+
+/**
+ * The task row, locked until the transaction ends: operations on one task run one after the other, so a cost
+ * computed from the BOM always sees every line committed before it.
+ */
+export async function lockTask(tx: Database, tenantId: string, taskId: string): Promise<Task | undefined> {
+  const [task] = await tx
+    .select()
+    .from(tasks)
+    .where(and(eq(tasks.tenantId, tenantId), eq(tasks.id, taskId)))
+    .for('update')
+  return task
+}
+
+export async function materialBySku(tx: Database, tenantId: string, sku: string) {
+  const [material] = await tx
+    .select()
+    .from(materials)
+    .where(and(eq(materials.tenantId, tenantId), eq(materials.sku, sku)))
+  return material
+}
+
+export async function materialById(tx: Database, tenantId: string, id: string) {
+  const [material] = await tx
+    .select()
+    .from(materials)
+    .where(and(eq(materials.tenantId, tenantId), eq(materials.id, id)))
+  return material
+}
+
+export async function bomLine(tx: Database, tenantId: string, taskId: string, materialId: string) {
+  const [line] = await tx
+    .select()
+    .from(taskBomItems)
+    .where(
+      and(
+        eq(taskBomItems.tenantId, tenantId),
+        eq(taskBomItems.taskId, taskId),
+        eq(taskBomItems.materialId, materialId),
+      ),
+    )
+  return line
+}
+
+async function touchBom(tx: Database, taskId: string, now: Date) {
+  await tx
+    .update(tasks)
+    .set({ bomVersion: sql`${tasks.bomVersion} + 1`, updatedAt: now })
+    .where(eq(tasks.id, taskId))
+}
+
+export async function insertLine(
+  tx: Database,
+  line: { tenantId: string; taskId: string; materialId: string; quantity: string; unitCost: string },
+  now: Date,
+) {
+  await tx.insert(taskBomItems).values({ ...line, createdAt: now, updatedAt: now })
+  await touchBom(tx, line.taskId, now)
+}
+
+export async function setLineQuantity(
+  tx: Database,
+  lineId: string,
+  taskId: string,
+  quantity: string,
+  now: Date,
+) {
+  await tx.update(taskBomItems).set({ quantity, updatedAt: now }).where(eq(taskBomItems.id, lineId))
+  await touchBom(tx, taskId, now)
+}
+
+export async function deleteLine(tx: Database, lineId: string, taskId: string, now: Date) {
+  await tx.delete(taskBomItems).where(eq(taskBomItems.id, lineId))
+  await touchBom(tx, taskId, now)
+}
+
+export interface CostTotals {
+  materialsTotal: string
+  markupPercent: string
+  total: string
+  itemCount: number
+}
+
+/** Totals from the task's BOM lines, computed by PostgreSQL in numeric (never in floats). */
+export async function computeCost(
+  tx: Database,
+  tenantId: string,
+  taskId: string,
+  markupPercent: string,
+): Promise<CostTotals> {
+  const subtotal = sql`coalesce(sum(${taskBomItems.quantity} * ${taskBomItems.unitCost}), 0)`
+  const [row] = await tx
+    .select({
+      materialsTotal: sql<string>`(${subtotal})::numeric(18, 4)::text`,
+      markupPercent: sql<string>`(${markupPercent}::numeric)::numeric(9, 4)::text`,
+      total: sql<string>`(${subtotal} * (1 + ${markupPercent}::numeric / 100))::numeric(18, 4)::text`,
+      itemCount: sql<number>`count(*)::int`,
+    })
+    .from(taskBomItems)
+    .where(and(eq(taskBomItems.tenantId, tenantId), eq(taskBomItems.taskId, taskId)))
+  return row ?? { materialsTotal: '0.0000', markupPercent, total: '0.0000', itemCount: 0 }
+}
+
+export async function storeCost(
+  tx: Database,
+  tenantId: string,
+  taskId: string,
+  totals: CostTotals,
+  now: Date,
+) {
+  const values = {
+    ...totals,
+    calculatedAt: now,
+    bomVersion: sql`(select ${tasks.bomVersion} from ${tasks} where ${tasks.id} = ${taskId})`,
+  }
+  await tx
+    .insert(taskCosts)
+    .values({ taskId, tenantId, ...values })
+    .onConflictDoUpdate({ target: taskCosts.taskId, set: values })
+}
+
+export interface BomLineView {
+  materialId: string
+  sku: string
+  name: string
+  unit: string
+  quantity: string
+  unitCost: string
+  lineTotal: string
+  addedAt: Date
+}
+
+export async function bomLines(tx: Database, tenantId: string, taskId: string): Promise<BomLineView[]> {
+  return tx
+    .select({
+      materialId: taskBomItems.materialId,
+      sku: materials.sku,
+      name: materials.name,
+      unit: materials.unit,
+      quantity: taskBomItems.quantity,
+      unitCost: taskBomItems.unitCost,
+      lineTotal: sql<string>`(${taskBomItems.quantity} * ${taskBomItems.unitCost})::numeric(18, 4)::text`,
+      addedAt: taskBomItems.createdAt,
+    })
+    .from(taskBomItems)
+    .innerJoin(materials, eq(materials.id, taskBomItems.materialId))
+    .where(and(eq(taskBomItems.tenantId, tenantId), eq(taskBomItems.taskId, taskId)))
+    .orderBy(asc(taskBomItems.createdAt), asc(materials.sku))
+}
+
+export interface TaskView {
+  id: string
+  title: string
+  type: string
+  status: TaskStatus
+  createdAt: Date
+  updatedAt: Date
+  completedAt: Date | null
+  materials: BomLineView[]
+  cost: (CostTotals & { calculatedAt: Date; stale: boolean }) | null
+}
+
+export async function taskView(
+  tx: Database,
+  tenantId: string,
+  taskId: string,
+): Promise<TaskView | undefined> {
+  const [row] = await tx
+    .select({ task: tasks, cost: taskCosts })
+    .from(tasks)
+    .leftJoin(taskCosts, eq(taskCosts.taskId, tasks.id))
+    .where(and(eq(tasks.tenantId, tenantId), eq(tasks.id, taskId)))
+  if (!row) return undefined
+  const { task, cost } = row
+  return {
+    id: task.id,
+    title: task.title,
+    type: task.type,
+    status: task.status,
+    createdAt: task.createdAt,
+    updatedAt: task.updatedAt,
+    completedAt: task.completedAt,
+    materials: await bomLines(tx, tenantId, taskId),
+    cost: cost
+      ? {
+          materialsTotal: cost.materialsTotal,
+          markupPercent: cost.markupPercent,
+          total: cost.total,
+          itemCount: cost.itemCount,
+          calculatedAt: cost.calculatedAt,
+          stale: cost.bomVersion !== task.bomVersion,
+        }
+      : null,
+  }
+}

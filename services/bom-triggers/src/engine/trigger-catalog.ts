@@ -1,0 +1,96 @@
+import type { Database } from '@gatehouse/db-kit'
+import { and, asc, desc, eq } from 'drizzle-orm'
+import Value from 'typebox/value'
+import { ACTIONS } from '../actions/index.ts'
+import { bomTriggers } from '../db/schema/index.ts'
+import type { ActionType, TriggerEvent } from '../vocabulary.ts'
+import { type CompiledConditions, compileConditions } from './conditions.ts'
+
+export interface ReadyTrigger {
+  id: string
+  name: string
+  actionType: ActionType
+  abortOnError: boolean
+  conditions: CompiledConditions
+  /** The stored config when it still fits its action's schema; undefined otherwise (the run then fails). */
+  actionConfig: unknown
+}
+
+const NEVER: CompiledConditions = { test: () => false, explain: () => [] }
+
+export interface TriggerCatalog {
+  /** A tenant's active triggers for one event, in execution order, conditions compiled. */
+  activeFor(tx: Database, tenantId: string, event: TriggerEvent): Promise<ReadyTrigger[]>
+  prepare(row: TriggerRow): ReadyTrigger
+}
+
+type TriggerRow = Pick<
+  typeof bomTriggers.$inferSelect,
+  'id' | 'name' | 'triggerEvent' | 'actionType' | 'conditions' | 'actionConfig' | 'abortOnError' | 'version'
+>
+
+/**
+ * Conditions are compiled once per trigger version and kept (bounded, oldest out first); each event costs one
+ * indexed query for the tenant's triggers and a closure call per trigger.
+ */
+export function createTriggerCatalog(options: {
+  maxCached?: number
+  warn?: (details: object, message: string) => void
+}): TriggerCatalog {
+  const maxCached = options.maxCached ?? 20_000
+  const cache = new Map<string, ReadyTrigger>()
+
+  const prepare = (row: TriggerRow): ReadyTrigger => {
+    const key = `${row.id}:${row.version}`
+    const cached = cache.get(key)
+    if (cached) return { ...cached, name: row.name, abortOnError: row.abortOnError }
+    const actionType = row.actionType as ActionType
+    const compiled = compileConditions(row.conditions, row.triggerEvent as TriggerEvent)
+    // Only a hand-edited row can fail here: the API validates both on every save.
+    if (!compiled.ok)
+      options.warn?.({ triggerId: row.id, errors: compiled.errors }, 'stored trigger conditions are invalid')
+    const action = ACTIONS[actionType]
+    const ready: ReadyTrigger = {
+      id: row.id,
+      name: row.name,
+      actionType,
+      abortOnError: row.abortOnError,
+      conditions: compiled.ok ? compiled.compiled : NEVER,
+      actionConfig: action && Value.Check(action.schema, row.actionConfig) ? row.actionConfig : undefined,
+    }
+    if (cache.size >= maxCached) {
+      const oldest = cache.keys().next().value
+      if (oldest !== undefined) cache.delete(oldest)
+    }
+    cache.set(key, ready)
+    return ready
+  }
+
+  return {
+    prepare,
+    async activeFor(tx, tenantId, event) {
+      const rows = await tx
+        .select({
+          id: bomTriggers.id,
+          name: bomTriggers.name,
+          triggerEvent: bomTriggers.triggerEvent,
+          actionType: bomTriggers.actionType,
+          conditions: bomTriggers.conditions,
+          actionConfig: bomTriggers.actionConfig,
+          abortOnError: bomTriggers.abortOnError,
+          version: bomTriggers.version,
+        })
+        .from(bomTriggers)
+        .where(
+          and(
+            eq(bomTriggers.tenantId, tenantId),
+            eq(bomTriggers.triggerEvent, event),
+            eq(bomTriggers.isActive, true),
+          ),
+        )
+        // Higher priority first; ties in creation order, then by id: the same order on every run.
+        .orderBy(desc(bomTriggers.priority), asc(bomTriggers.createdAt), asc(bomTriggers.id))
+      return rows.map(prepare)
+    },
+  }
+}

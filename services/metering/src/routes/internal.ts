@@ -1,0 +1,94 @@
+import type { Database } from '@gatehouse/db-kit'
+import {
+  type Clock,
+  SERVICE_TOKEN_HEADER,
+  ServiceError,
+  type ServiceInstance,
+  verifyServiceToken,
+} from '@gatehouse/service-kit'
+import Type from 'typebox'
+import { Metric, readGatewayEvent } from '../event-input.ts'
+import type { EventStore } from '../event-store.ts'
+import { countAnswers, ingestBatch } from '../ingest.ts'
+import { monthToDate } from '../month-to-date.ts'
+import { batchBody, FieldErrors, RejectReason, Timestamp, Uuid } from './schemas.ts'
+
+/** The gateway's batches: up to 5,000 events of a few hundred bytes. */
+const GATEWAY_BATCH_BYTES = 8 * 1024 * 1024
+const GATEWAY_BATCH_EVENTS = 5000
+
+/**
+ * /internal: on metering's own port only (the gateway never routes it), for the gateway's service token
+ * (issuer tenant-gateway, audience metering). Checked before the body is read.
+ */
+export async function internalRoutes(
+  app: ServiceInstance,
+  { db, store, clock, secret }: { db: Database; store: EventStore; clock: Clock; secret: string | undefined },
+) {
+  app.addHook('onRequest', async (request) => {
+    if (!secret) {
+      throw new ServiceError('INTERNAL_AUTH_REQUIRED', 401, 'Unauthorized', 'Internal calls are not configured.')
+    }
+    const header = request.headers[SERVICE_TOKEN_HEADER]
+    await verifyServiceToken(secret, Array.isArray(header) ? header[0] : header, {
+      audience: 'metering',
+      allowedIssuers: ['tenant-gateway'],
+    })
+  })
+
+  app.post(
+    '/usage-events',
+    {
+      bodyLimit: GATEWAY_BATCH_BYTES,
+      schema: {
+        body: batchBody(GATEWAY_BATCH_EVENTS),
+        response: {
+          200: Type.Object({
+            accepted: Type.Integer(),
+            duplicates: Type.Integer(),
+            /** Only the events refused (an event that will never be accepted: the sender must not retry it). */
+            rejected: Type.Array(
+              Type.Object({ index: Type.Integer(), reason: RejectReason, errors: Type.Optional(FieldErrors) }),
+            ),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const now = clock()
+      const answers = await ingestBatch(store, request.body.events, (raw) => readGatewayEvent(raw, now), now)
+      const { accepted, duplicates } = countAnswers(answers)
+      const rejected = answers.flatMap(({ index, status, reason, errors }) =>
+        status === 'rejected' && reason ? [{ index, reason, ...(errors ? { errors } : {}) }] : [],
+      )
+      return { accepted, duplicates, rejected }
+    },
+  )
+
+  app.post(
+    '/usage/month-to-date',
+    {
+      schema: {
+        body: Type.Object({
+          tenantIds: Type.Array(Uuid, { minItems: 1, maxItems: 1000 }),
+          metric: Type.Optional(Type.String({ ...Metric, default: 'api.request' })),
+        }),
+        response: {
+          200: Type.Object({
+            metric: Type.String(),
+            periodStart: Timestamp,
+            periodEnd: Timestamp,
+            asOf: Timestamp,
+            usage: Type.Array(Type.Object({ tenantId: Uuid, quantity: Type.String(), count: Type.Integer() })),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const now = clock()
+      const metric = request.body.metric ?? 'api.request'
+      const result = await monthToDate(db, { tenantIds: request.body.tenantIds, metric, now })
+      return { metric, asOf: now, ...result }
+    },
+  )
+}

@@ -1,0 +1,116 @@
+import type { Database } from '@gatehouse/db-kit'
+import type { Clock, ServiceInstance } from '@gatehouse/service-kit'
+import Type from 'typebox'
+import { IdempotencyKey, Metric, readTenantEvent } from '../event-input.ts'
+import { listEvents } from '../event-list.ts'
+import type { EventStore } from '../event-store.ts'
+import { countAnswers, ingestBatch } from '../ingest.ts'
+import { voidEvent } from '../voids.ts'
+import { batchBody, EventView, FieldErrors, RejectReason, Source, Uuid } from './schemas.ts'
+import { actorOf, tenantOf } from './tenant-caller.ts'
+
+/** A batch of up to 1,000 events of a few hundred bytes each, with room for properties. */
+const TENANT_BATCH_BYTES = 2 * 1024 * 1024
+
+const EventAnswer = Type.Object({
+  index: Type.Integer(),
+  idempotencyKey: Type.Union([Type.String(), Type.Null()]),
+  status: Type.Union([Type.Literal('accepted'), Type.Literal('duplicate'), Type.Literal('rejected')]),
+  eventId: Type.Union([Uuid, Type.Null()]),
+  reason: Type.Optional(RejectReason),
+  errors: Type.Optional(FieldErrors),
+})
+
+const VoidAnswer = Type.Object({ voided: EventView, void: EventView })
+
+/** /api/usage/events: the calling tenant's own events, its identity only from the gateway's signed context. */
+export async function tenantEventRoutes(
+  app: ServiceInstance,
+  { db, store, clock }: { db: Database; store: EventStore; clock: Clock },
+) {
+  app.post(
+    '/',
+    {
+      bodyLimit: TENANT_BATCH_BYTES,
+      schema: {
+        body: batchBody(1000),
+        response: {
+          200: Type.Object({
+            accepted: Type.Integer(),
+            duplicates: Type.Integer(),
+            rejected: Type.Integer(),
+            results: Type.Array(EventAnswer),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const caller = tenantOf(request)
+      const now = clock()
+      const raws = request.body.events
+      const answers = await ingestBatch(store, raws, (raw) => readTenantEvent(raw, caller, now), now)
+      const results = answers.map((answer) => ({ ...answer, idempotencyKey: keyOf(raws[answer.index]) }))
+      return { ...countAnswers(answers), results }
+    },
+  )
+
+  app.get(
+    '/',
+    {
+      schema: {
+        querystring: Type.Object({
+          metric: Type.Optional(Metric),
+          keyId: Type.Optional(Uuid),
+          source: Type.Optional(Source),
+          from: Type.Optional(Type.String({ format: 'date-time' })),
+          to: Type.Optional(Type.String({ format: 'date-time' })),
+          limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+          cursor: Type.Optional(Type.String({ maxLength: 200 })),
+        }),
+        response: { 200: Type.Object({ events: Type.Array(EventView), nextCursor: Type.Union([Type.String(), Type.Null()]) }) },
+      },
+    },
+    async (request) => {
+      const { tenantId } = tenantOf(request)
+      const { from, to, ...filters } = request.query
+      return listEvents(db, {
+        ...filters,
+        tenantId,
+        keyId: filters.keyId?.toLowerCase(),
+        from: from ? new Date(from) : undefined,
+        to: to ? new Date(to) : undefined,
+      })
+    },
+  )
+
+  app.post(
+    '/:idempotencyKey/void',
+    {
+      schema: {
+        params: Type.Object({ idempotencyKey: IdempotencyKey }),
+        body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500, pattern: '^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$' }) }),
+        response: { 200: VoidAnswer, 201: VoidAnswer },
+      },
+    },
+    async (request, reply) => {
+      const caller = tenantOf(request)
+      const outcome = await voidEvent(db, store, {
+        tenantId: caller.tenantId,
+        idempotencyKey: request.params.idempotencyKey,
+        by: actorOf(caller),
+        reason: request.body.reason,
+        now: clock(),
+      })
+      reply.code(outcome.created ? 201 : 200)
+      return {
+        voided: { ...outcome.original, voided: true },
+        void: { ...outcome.compensating, voided: false },
+      }
+    },
+  )
+}
+
+function keyOf(raw: unknown): string | null {
+  const key = raw && typeof raw === 'object' ? (raw as { idempotencyKey?: unknown }).idempotencyKey : undefined
+  return typeof key === 'string' && key.length <= 255 ? key : null
+}

@@ -1,0 +1,369 @@
+/**
+ * `pnpm --filter qr-auth bench`: qr-auth and auth-api as two real servers (each src/server.ts in its own process,
+ * as in production) on fresh PostgreSQL databases. Measured: create and poll throughput (autocannon), poll and
+ * exchange latency per call (p50/p99 at concurrency 10), and, in the same run, the baseline an exchange is
+ * judged against: auth-api's POST /internal/sessions called alone. Needs BENCH_DATABASE_URL or
+ * TEST_DATABASE_URL (a server URL; two databases are created and dropped). BENCH_SECONDS (default 5) per
+ * throughput case, BENCH_CALLS (default 1000) per latency case.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createDb, migrateUp } from '@gatehouse/db-kit'
+import {
+  INTERNAL_CONTEXT_HEADER,
+  SERVICE_TOKEN_HEADER,
+  signInternalContext,
+  signServiceToken,
+} from '@gatehouse/service-kit'
+import autocannon from 'autocannon'
+import { Pool } from 'undici'
+
+const CONCURRENCY = 10
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
+const CALLS = Number(process.env.BENCH_CALLS ?? 1000)
+const USERS = 20
+const PASSWORD = 'Correct-Horse-9-Battery'
+const DESKTOP_UA = 'Mozilla/5.0 (X11; Linux x86_64) Firefox/131.0'
+const servicesDir = fileURLToPath(new URL('../..', import.meta.url))
+
+const serverUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL
+if (!serverUrl) {
+  process.stderr.write('bench: set BENCH_DATABASE_URL or TEST_DATABASE_URL to a PostgreSQL server URL\n')
+  process.exit(1)
+}
+
+async function onServer(statement: string): Promise<void> {
+  const server = await createDb({ url: serverUrl, max: 1 })
+  await server.raw.exec(statement).finally(() => server.close())
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number }
+      probe.close(() => resolve(port))
+    })
+    probe.on('error', reject)
+  })
+}
+
+async function waitHealthy(base: string): Promise<void> {
+  for (let attempt = 0; attempt < 150; attempt++) {
+    const ok = await fetch(`${base}/health`).then(
+      (response) => response.ok,
+      () => false,
+    )
+    if (ok) return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`${base} did not come up`)
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
+}
+
+/** Per-call latency of fn with `parallel` calls in flight, each call given its index. */
+async function latencies(calls: number, parallel: number, fn: (index: number) => Promise<unknown>) {
+  const measured: number[] = []
+  let next = 0
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < calls) {
+        const index = next++
+        const started = performance.now()
+        await fn(index)
+        measured.push(performance.now() - started)
+      }
+    }),
+  )
+  return measured
+}
+
+/** `parallel` at a time, not timed: for setting up. */
+async function inParallel<T>(count: number, fn: (index: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = []
+  let next = 0
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < count) {
+        const index = next++
+        results[index] = await fn(index)
+      }
+    }),
+  )
+  return results
+}
+
+const databases = [
+  `gh_bench_qr_${randomBytes(4).toString('hex')}`,
+  `gh_bench_auth_${randomBytes(4).toString('hex')}`,
+]
+const urlOf = (name: string) => {
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  return url.toString()
+}
+const [qrDbUrl, authDbUrl] = databases.map(urlOf) as [string, string]
+const servers: ChildProcess[] = []
+const clients: Pool[] = []
+const internalSecret = randomBytes(32).toString('base64url')
+// Outside production each server generates the secrets it needs (whatever auth-api adds) into this folder;
+// only INTERNAL_SECRET, which the two share, is given.
+const secretsDir = mkdtempSync(join(tmpdir(), 'qr-auth-bench-'))
+
+function startServer(service: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: `${servicesDir}/${service}`,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      NODE_ENV: 'development',
+      DATA_DIR: join(secretsDir, service),
+      LOG_LEVEL: 'warn',
+      INTERNAL_SECRET: internalSecret,
+      REDIS_URL: '',
+      ...env,
+    },
+  })
+  servers.push(child)
+  return child
+}
+
+try {
+  for (const name of databases) await onServer(`create database ${name}`)
+  for (const [service, url] of [
+    ['qr-auth', qrDbUrl],
+    ['auth-api', authDbUrl],
+  ] as const) {
+    const db = await createDb({ url, max: 1 })
+    await migrateUp(db, { migrationsDir: `${servicesDir}/${service}/migrations`, service }).finally(() =>
+      db.close(),
+    )
+  }
+  const [qrPort, authPort] = [await freePort(), await freePort()]
+  const qrBase = `http://127.0.0.1:${qrPort}`
+  const authBase = `http://127.0.0.1:${authPort}`
+  startServer('auth-api', {
+    PORT: String(authPort),
+    DATABASE_URL: authDbUrl,
+    RATE_LIMIT_REGISTER_PER_IP: '1000000',
+    RATE_LIMIT_LOGIN_PER_IP: '1000000',
+  })
+  startServer('qr-auth', { PORT: String(qrPort), DATABASE_URL: qrDbUrl, AUTH_API_URL: authBase })
+  await Promise.all([waitHealthy(authBase), waitHealthy(qrBase)])
+
+  const qr = new Pool(qrBase, { connections: CONCURRENCY })
+  const auth = new Pool(authBase, { connections: CONCURRENCY })
+  clients.push(qr, auth)
+  const json = { 'content-type': 'application/json' }
+  const send = async (pool: Pool, method: 'GET' | 'POST', path: string, headers = {}, body?: unknown) => {
+    const response = await pool.request({
+      method,
+      path,
+      headers: { ...(body === undefined ? {} : json), ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    })
+    const text = await response.body.text()
+    return { status: response.statusCode, body: text ? JSON.parse(text) : undefined }
+  }
+  const expectStatus = (what: string, status: number, expected: number) => {
+    if (status !== expected) throw new Error(`${what}: ${status}, expected ${expected}`)
+  }
+
+  const userIds = await inParallel(USERS, async (i) => {
+    const email = `bench-${i}-${randomBytes(3).toString('hex')}@example.com`
+    const response = await send(
+      auth,
+      'POST',
+      '/api/auth/register',
+      {},
+      {
+        email,
+        name: 'Bench',
+        password: PASSWORD,
+        confirmPassword: PASSWORD,
+      },
+    )
+    expectStatus('register', response.status, 201)
+    return response.body.user.id as string
+  })
+
+  interface Session {
+    id: string
+    pollToken: string
+    code: string
+  }
+  const createOne = async (): Promise<Session> => {
+    const response = await send(qr, 'POST', '/api/qr/sessions', { 'user-agent': DESKTOP_UA })
+    expectStatus('create', response.status, 201)
+    const { id, pollToken, qr: view } = response.body
+    return { id, pollToken, code: new URL(view.payload).searchParams.get('code') ?? '' }
+  }
+  /** Scanned and approved by the phone, polled once: the desktop holds the exchange token. */
+  const exchangeable = async (index: number) => {
+    const session = await createOne()
+    const userId = userIds[index % userIds.length] ?? ''
+    const phone = {
+      [INTERNAL_CONTEXT_HEADER]: await signInternalContext(
+        internalSecret,
+        { userId, scopes: [] },
+        {
+          audience: 'qr-auth',
+        },
+      ),
+    }
+    expectStatus(
+      'scan',
+      (await send(qr, 'POST', `/api/qr/sessions/${session.id}/scan`, phone, { code: session.code })).status,
+      200,
+    )
+    expectStatus(
+      'approve',
+      (await send(qr, 'POST', `/api/qr/sessions/${session.id}/approve`, phone)).status,
+      200,
+    )
+    const polled = await send(qr, 'GET', `/api/qr/sessions/${session.id}`, {
+      'x-qr-poll-token': session.pollToken,
+    })
+    return { sessionId: session.id, exchangeToken: polled.body.exchangeToken as string }
+  }
+
+  // Warm-up: JIT, connection pools, prepared statements, signing keys.
+  await inParallel(200, () => createOne())
+  await inParallel(50, (i) => exchangeable(i).then((body) => send(qr, 'POST', '/api/qr/exchange', {}, body)))
+
+  // Throughput (autocannon). The create run's sessions are each polled once by the poll run: a second poll
+  // within the interval would be a slow_down.
+  const created: Session[] = []
+  const createRun = await autocannon({
+    url: `${qrBase}/api/qr/sessions`,
+    connections: CONCURRENCY,
+    duration: SECONDS,
+    sampleInt: 100,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'user-agent': DESKTOP_UA },
+        onResponse: (status: number, body: string) => {
+          if (status !== 201) return
+          const parsed = JSON.parse(body)
+          created.push({ id: parsed.id, pollToken: parsed.pollToken, code: '' })
+        },
+      },
+    ],
+  })
+  const toPoll = [...created]
+  const pollRun = await autocannon({
+    url: qrBase,
+    connections: CONCURRENCY,
+    amount: toPoll.length,
+    sampleInt: 100,
+    requests: [
+      {
+        method: 'GET',
+        setupRequest: (request: autocannon.Request) => {
+          const session = toPoll.pop()
+          return {
+            ...request,
+            path: `/api/qr/sessions/${session?.id}`,
+            headers: { 'x-qr-poll-token': session?.pollToken ?? '' },
+          }
+        },
+      },
+    ],
+  })
+  for (const [name, run] of [
+    ['create', createRun],
+    ['poll', pollRun],
+  ] as const) {
+    if (run.non2xx + run.errors + run.timeouts > 0)
+      throw new Error(`${name}: ${JSON.stringify(run.statusCodeStats)}`)
+  }
+
+  // Latency per call, one at a time and with CONCURRENCY in flight. Poll: fresh sessions, each polled once.
+  // Exchange against the same-run baseline, in alternating halves so that both see the same machine.
+  const latency: Record<string, number[]> = {}
+  for (const parallel of [1, CONCURRENCY]) {
+    const pollSessions = await inParallel(CALLS, () => createOne())
+    latency[`poll, c=${parallel}`] = await latencies(CALLS, parallel, async (i) => {
+      const session = pollSessions[i]
+      const response = await send(qr, 'GET', `/api/qr/sessions/${session?.id}`, {
+        'x-qr-poll-token': session?.pollToken,
+      })
+      expectStatus('poll', response.status, 200)
+    })
+    const exchangeBodies = await inParallel(CALLS, (i) => exchangeable(i))
+    const exchanges: number[] = []
+    const internals: number[] = []
+    const half = Math.floor(CALLS / 2)
+    for (const part of [0, 1]) {
+      const serviceToken = await signServiceToken(internalSecret, { issuer: 'qr-auth', audience: 'auth-api' })
+      internals.push(
+        ...(await latencies(half, parallel, async (i) => {
+          const response = await send(
+            auth,
+            'POST',
+            '/internal/sessions',
+            { [SERVICE_TOKEN_HEADER]: serviceToken },
+            {
+              userId: userIds[i % userIds.length],
+              userAgent: DESKTOP_UA,
+              ip: '127.0.0.1',
+            },
+          )
+          expectStatus('internal sessions', response.status, 201)
+        })),
+      )
+      exchanges.push(
+        ...(await latencies(half, parallel, async (i) => {
+          const body = exchangeBodies[part * half + i]
+          const response = await send(qr, 'POST', '/api/qr/exchange', { 'user-agent': DESKTOP_UA }, body)
+          expectStatus('exchange', response.status, 200)
+        })),
+      )
+    }
+    latency[`POST /api/qr/exchange, c=${parallel}`] = exchanges
+    latency[`/internal/sessions alone, c=${parallel}`] = internals
+  }
+
+  const ms = (value: number) => `${value.toFixed(2)} ms`
+  const row = (name: string, values: number[]) =>
+    `| ${name.padEnd(32)} | ${ms(percentile(values, 50)).padStart(8)} | ${ms(percentile(values, 99)).padStart(8)} | ${String(values.length).padStart(5)} |`
+  const p50 = (name: string) => percentile(latency[name] ?? [], 50)
+  const ratio = (parallel: number) =>
+    (p50(`POST /api/qr/exchange, c=${parallel}`) / p50(`/internal/sessions alone, c=${parallel}`)).toFixed(2)
+  const lines = [
+    `qr-auth bench: PostgreSQL, Node ${process.version}, ${cpus().length} CPUs, load average at the end ${loadavg()[0]?.toFixed(1)}`,
+    '',
+    `| throughput (autocannon, c=${CONCURRENCY})    |   req/s | requests | p50 (whole ms) |`,
+    '|----------------------------------|---------|----------|----------------|',
+    `| POST /api/qr/sessions (create)   | ${(createRun.requests.total / createRun.duration).toFixed(0).padStart(7)} | ${String(createRun.requests.total).padStart(8)} | ${createRun.latency.p50} ms |`,
+    `| GET /api/qr/sessions/:id (poll)  | ${(pollRun.requests.total / pollRun.duration).toFixed(0).padStart(7)} | ${String(pollRun.requests.total).padStart(8)} | ${pollRun.latency.p50} ms |`,
+    '',
+    '| latency per call                 |      p50 |      p99 | calls |',
+    '|----------------------------------|----------|----------|-------|',
+    ...Object.entries(latency).map(([name, values]) => row(name, values)),
+    '',
+    `goals: poll p50 <= 2 ms -> ${ms(p50('poll, c=1'))} one at a time, ${ms(p50(`poll, c=${CONCURRENCY}`))} at c=${CONCURRENCY}`,
+    `       exchange p50 / /internal/sessions p50 <= 1.5 -> ${ratio(1)} one at a time, ${ratio(CONCURRENCY)} at c=${CONCURRENCY}`,
+  ]
+  process.stdout.write(`${lines.join('\n')}\n`)
+} finally {
+  await Promise.all(clients.map((client) => client.close()))
+  for (const server of servers) server.kill('SIGTERM')
+  await Promise.all(
+    servers.map(
+      (server) =>
+        new Promise((resolve) => (server.exitCode === null ? server.once('exit', resolve) : resolve(null))),
+    ),
+  )
+  for (const name of databases) await onServer(`drop database if exists ${name} with (force)`)
+  rmSync(secretsDir, { recursive: true, force: true })
+}

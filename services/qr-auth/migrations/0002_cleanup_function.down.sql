@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS cleanup_qr_sessions(timestamptz);

@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS poll_qr_session(uuid, timestamptz);
