@@ -36,12 +36,13 @@ describe('pnpm start (scripts/start.ts)', () => {
     const key = created.body.key as string
     const verified = await call(gateway, 'POST', '/api/keys/verify', { body: { key } })
     expect(verified.body).toMatchObject({ valid: true, tenantId })
-    // bom-triggers has no task routes yet: its 404 (not a 401) shows it accepted the gateway's signed context.
+    // bom-triggers answers with the new tenant's (empty) task list: it accepted the gateway's signed context, and
+    // the forged header the client sent was not what reached it.
     const keyed = await call(gateway, 'GET', '/api/tasks', {
       headers: { 'x-api-key': key, 'x-gatehouse-context': 'forged' },
     })
-    expect(keyed.status).toBe(404)
-    expect(keyed.body.code).toBe('BOM_TRIGGERS_NOT_FOUND')
+    expect(keyed.status).toBe(200)
+    expect(keyed.body).toEqual({ items: [], nextCursor: null })
     const anonymous = await call(gateway, 'GET', '/api/tasks')
     expect(anonymous.status).toBe(401)
 

@@ -1,5 +1,6 @@
 export { dataRoot, findRepoRoot, serviceDataDir, serviceMigrationsDir } from './data-dir.ts'
 export { createDb, type Database, type DbConfig, type DbHandle } from './db.ts'
+export { DatabaseInUseError, type LockHolder } from './embedded-lock.ts'
 export {
   type MigrationOptions,
   type MigrationState,

@@ -1,6 +1,7 @@
 import { mkdir, readdir } from 'node:fs/promises'
 import { PGlite, type Transaction } from '@electric-sql/pglite'
 import { drizzle } from 'drizzle-orm/pglite'
+import { lockEmbeddedDatabase } from './embedded-lock.ts'
 import type { DbHandle } from './handle.ts'
 import { freshClusterImage } from './pglite-image.ts'
 import { timePing } from './ping.ts'
@@ -8,10 +9,18 @@ import { type RawSql, type Statements, transactionScope } from './raw-sql.ts'
 
 export async function openPglite(dataDir: string | undefined): Promise<DbHandle> {
   if (dataDir) await mkdir(dataDir, { recursive: true })
-  const isNew = dataDir === undefined || (await readdir(dataDir)).length === 0
-  const pg = isNew
-    ? await PGlite.create(dataDir, { loadDataDir: await freshClusterImage() })
-    : await PGlite.create(dataDir)
+  // One process at a time per data folder: PGlite would let a second one write and lose it (embedded-lock.ts).
+  const release = dataDir ? lockEmbeddedDatabase(dataDir) : undefined
+  let pg: PGlite
+  try {
+    const isNew = dataDir === undefined || (await readdir(dataDir)).length === 0
+    pg = isNew
+      ? await PGlite.create(dataDir, { loadDataDir: await freshClusterImage() })
+      : await PGlite.create(dataDir)
+  } catch (error) {
+    release?.()
+    throw error
+  }
   const transaction: RawSql['transaction'] = (fn) =>
     pg.transaction((tx) => fn(transactionScope(statementsOn(tx))))
   const held: RawSql = { ...statementsOn(pg), transaction, withConnection: (fn) => fn(held) }
@@ -31,7 +40,13 @@ export async function openPglite(dataDir: string | undefined): Promise<DbHandle>
     db: drizzle({ client: pg, casing: 'snake_case' }),
     raw,
     ping: () => timePing(raw),
-    close: () => pg.close(),
+    close: async () => {
+      try {
+        await pg.close()
+      } finally {
+        release?.()
+      }
+    },
   }
 }
 

@@ -4,9 +4,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDe
 import { callerContext } from './caller-context.ts'
 import { callerPackageDir } from './error-tables.ts'
 import { errorHandling } from './errors.ts'
+import { clientErrorHandler, frameworkErrorHandler } from './framework-errors.ts'
 import { healthRoutes, type ReadinessProbe } from './health.ts'
 import { type LoggerSettings, loggerOptions } from './logger.ts'
 import { envStemOf, SERVICES } from './registry.ts'
+import { installRequestGuards } from './request-guards.ts'
 import { requestIdFrom } from './request-id.ts'
 import { installPlatform, type PlatformOptions } from './service-platform.ts'
 
@@ -34,6 +36,8 @@ export interface ServiceOptions extends PlatformOptions {
   publicPrefix?: string
   /** INTERNAL_SECRET: verify the gateway's signed caller context (request.caller). */
   internalSecret?: string
+  /** Send Strict-Transport-Security on every answer (COOKIE_SECURE); otherwise only on requests over TLS. */
+  hsts?: boolean
 }
 
 declare module 'fastify' {
@@ -65,7 +69,10 @@ export function createService(options: ServiceOptions): ServiceInstance {
     requestTimeout: 30_000,
     keepAliveTimeout: 72_000,
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // The guards answer 503 problem+json themselves while shutting down; Fastify's own is plain JSON.
+    return503OnClosing: false,
+    frameworkErrors: frameworkErrorHandler(codePrefix),
+    clientErrorHandler: clientErrorHandler(codePrefix),
     ajv: {
       customOptions: { removeAdditional: 'all', coerceTypes: 'array', useDefaults: true, allErrors: true },
     },
@@ -80,6 +87,7 @@ export function createService(options: ServiceOptions): ServiceInstance {
     if (app.shuttingDown) reply.header('connection', 'close')
   })
   app.register(errorHandling, { codePrefix })
+  installRequestGuards(app, { codePrefix, ...(options.hsts ? { hsts: true } : {}) })
   const entry = SERVICES.find((service) => service.name === options.name)
   // Before the caller context: a shed request costs no signature check.
   const load = installPlatform(app, {
@@ -93,8 +101,10 @@ export function createService(options: ServiceOptions): ServiceInstance {
     app.register(callerContext, { secret: options.internalSecret, audience: options.name })
   const publicPrefix =
     options.publicPrefix ?? (entry?.access === 'gateway' ? undefined : entry?.publicPrefixes[0])
+  // What the gateway publishes (an upstream's public prefix, the gateway's own root) answers status only.
   for (const prefix of publicPrefix ? ['', publicPrefix] : ['']) {
-    app.register(healthRoutes, { prefix, service: options.name, probe: options.database, load })
+    const statusOnly = prefix !== '' || entry?.access === 'gateway'
+    app.register(healthRoutes, { prefix, service: options.name, probe: options.database, load, statusOnly })
   }
   return app
 }

@@ -32,14 +32,26 @@ export const GENERIC_ERRORS: Readonly<Record<string, ErrorRow>> = {
     'Internal server error',
     'Retry later; if it persists, report the `requestId` of the response.',
   ],
-  UNAVAILABLE: [503, 'Service unavailable', 'A dependency is down: retry after Retry-After seconds, with backoff.'],
-  NOT_READY: [503, 'Service unavailable', 'The service cannot serve now (readiness); route traffic elsewhere.'],
+  UNAVAILABLE: [
+    503,
+    'Service unavailable',
+    'A dependency is down: retry after Retry-After seconds, with backoff.',
+  ],
+  NOT_READY: [
+    503,
+    'Service unavailable',
+    'The service cannot serve now (readiness); route traffic elsewhere.',
+  ],
   OVERLOADED: [
     503,
     'Service overloaded',
     'The service is shedding load: retry after Retry-After seconds, with backoff and jitter.',
   ],
-  CALLER_REQUIRED: [401, 'Unauthorized', 'Call this route through the gateway, with credentials for a tenant.'],
+  CALLER_REQUIRED: [
+    401,
+    'Unauthorized',
+    'Call this route through the gateway, with credentials for a tenant.',
+  ],
   INTERNAL_CONTEXT_INVALID: [
     401,
     'Unauthorized',
@@ -50,7 +62,11 @@ export const GENERIC_ERRORS: Readonly<Record<string, ErrorRow>> = {
     'Unauthorized',
     'Service-to-service route: send a valid x-internal-token signed with INTERNAL_SECRET.',
   ],
-  METRICS_TOKEN_REQUIRED: [401, 'Unauthorized', 'Scrape /metrics with Authorization: Bearer <METRICS_TOKEN>.'],
+  METRICS_TOKEN_REQUIRED: [
+    401,
+    'Unauthorized',
+    'Scrape /metrics with Authorization: Bearer <METRICS_TOKEN>.',
+  ],
 }
 
 const STATUS_HINTS: Record<number, string> = {
@@ -137,7 +153,10 @@ export function errorCatalogueOf(options: {
   for (const table of options.tables) {
     for (const entry of entriesOf(options.service, options.prefix, table.rows, options.typeBase)) {
       const generic = byCode.get(entry.code)
-      byCode.set(entry.code, generic && entry.hint === hintForStatus(entry.status) ? { ...entry, hint: generic.hint } : entry)
+      byCode.set(
+        entry.code,
+        generic && entry.hint === hintForStatus(entry.status) ? { ...entry, hint: generic.hint } : entry,
+      )
     }
   }
   const entries = [...byCode.values()].sort((a, b) => a.code.localeCompare(b.code))

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { problemType, sendProblem } from './errors.ts'
 
 /**
@@ -39,7 +39,11 @@ export function frameworkErrorHandler(codePrefix: string) {
 }
 
 const CLIENT_ERRORS: Record<string, { code: string; status: number; detail: string }> = {
-  ERR_HTTP_REQUEST_TIMEOUT: { code: 'REQUEST_TIMEOUT', status: 408, detail: 'The request took too long to arrive.' },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    code: 'REQUEST_TIMEOUT',
+    status: 408,
+    detail: 'The request took too long to arrive.',
+  },
   HPE_HEADER_OVERFLOW: {
     code: 'HEADERS_TOO_LARGE',
     status: 431,
@@ -52,7 +56,8 @@ const CLIENT_ERRORS: Record<string, { code: string; status: number; detail: stri
  * too large, too slow) gets a problem+json with a fresh request id before the socket closes, like every answer.
  */
 export function clientErrorHandler(codePrefix: string) {
-  return (error: NodeJS.ErrnoException, socket: Socket) => {
+  // Fastify calls it with the instance as `this`.
+  return function onClientError(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket) {
     if (error.code === 'ECONNRESET' || socket.destroyed) return
     const known = (error.code && CLIENT_ERRORS[error.code]) || {
       code: 'BAD_REQUEST',
@@ -63,7 +68,7 @@ export function clientErrorHandler(codePrefix: string) {
     const code = `${codePrefix}_${known.code}`
     const title = STATUS_CODES[known.status] ?? 'Bad Request'
     const body = JSON.stringify({
-      type: problemType(code),
+      type: problemType(code, this.problemTypeBase),
       title,
       status: known.status,
       detail: known.detail,

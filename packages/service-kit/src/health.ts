@@ -9,13 +9,15 @@ export interface ReadinessProbe {
 
 /**
  * Liveness never touches dependencies (a down database must not cause restart loops); readiness does. Registered
- * with a prefix ('' and the service's public prefix).
+ * with a prefix ('' and the service's public prefix). `statusOnly` where the gateway makes it public: the answer
+ * says ready or not, never database latency or load figures.
  */
 export async function healthRoutes(
   app: FastifyInstance,
-  options: { service: string; probe?: ReadinessProbe; load?: LoadGauge },
+  options: { service: string; probe?: ReadinessProbe; load?: LoadGauge; statusOnly?: boolean },
 ) {
-  const { service, probe, load } = options
+  const { service, probe, load, statusOnly } = options
+  const details = (extensions: Record<string, unknown>) => (statusOnly ? {} : extensions)
   // Probes are never shed: liveness must not fail for load, and readiness says it is overloaded itself.
   const probeRoute = { logLevel: 'warn', config: { loadShedding: false } } as const
   app.get('/health', probeRoute, async () => ({
@@ -27,14 +29,19 @@ export async function healthRoutes(
   app.get('/ready', probeRoute, async (_request, reply) => {
     const loadState = load?.state()
     if (loadState?.overloaded) {
-      const overloaded = new ServiceError('OVERLOADED', 503, 'Service overloaded', 'The service is shedding load.', {
-        load: loadState,
-      })
+      const overloaded = new ServiceError(
+        'OVERLOADED',
+        503,
+        'Service overloaded',
+        'The service is shedding load.',
+        details({ load: loadState }),
+      )
       return sendServiceError(reply, overloaded.withHeaders({ 'retry-after': '5' }))
     }
     if (!probe) return { status: 'ready', service }
     try {
       const latencyMs = await withTimeout(probe.ping(), 2000)
+      if (statusOnly) return { status: 'ready', service }
       return { status: 'ready', service, database: { status: 'connected', latencyMs } }
     } catch {
       const notReady = new ServiceError(
@@ -42,9 +49,7 @@ export async function healthRoutes(
         503,
         'Service unavailable',
         'The database is unreachable.',
-        {
-          database: { status: 'disconnected' },
-        },
+        details({ database: { status: 'disconnected' } }),
       )
       return sendServiceError(reply, notReady.withHeaders({ 'retry-after': '5' }))
     }

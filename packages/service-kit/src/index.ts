@@ -1,5 +1,20 @@
+export {
+  ACCESS_TOKEN_TYPE,
+  type AccessTokenClaims,
+  type AccessTokenPolicy,
+  AccessTokenRejected,
+  type AccessTokenVerifier,
+  createAccessTokenVerifier,
+  type VerificationKey,
+} from './access-token-verifier.ts'
 export { type Batcher, createBatcher } from './batcher.ts'
-export { type BootConfig, bootService, openServiceDatabase } from './boot.ts'
+export {
+  type BootConfig,
+  bootService,
+  type DatabaseSettings,
+  exitOnOpenFailure,
+  openServiceDatabase,
+} from './boot.ts'
 export type { Caller, TenantCaller } from './caller.ts'
 export { callerContext, requireTenantCaller } from './caller-context.ts'
 export { addSeconds, type Clock, createTestClock, systemClock, type TestClock } from './clock.ts'
@@ -7,6 +22,7 @@ export {
   ConfigError,
   commonEnv,
   configOrExit,
+  deploymentProblems,
   devSecretsFileOf,
   loadConfig,
   loadServiceConfig,
@@ -17,6 +33,14 @@ export {
 export { type ContextSigner, createContextSigner } from './context-signer.ts'
 export { createService, type ServiceInstance, type ServiceOptions } from './create-service.ts'
 export { loadDevSecrets } from './dev-secrets.ts'
+export {
+  type CatalogueEntry,
+  type ErrorCatalogue,
+  errorCatalogueOf,
+  GENERIC_ERRORS,
+  hintForStatus,
+} from './error-catalogue.ts'
+export type { ErrorRow } from './error-tables.ts'
 export {
   defineErrors,
   type ErrorFactory,
@@ -29,6 +53,29 @@ export {
   sendServiceError,
 } from './errors.ts'
 export { type ReadinessProbe, withTimeout } from './health.ts'
+export { inputProblems, MAX_INPUT_DEPTH } from './input-checks.ts'
+export { createInternalClient, type InternalClient, type InternalResponse } from './internal-client.ts'
+export { type LoadGauge, type LoadState, loadShedding } from './load-shedding.ts'
+export { type MetricsOptions, metrics, type ServiceMetrics, UNMATCHED_ROUTE } from './metrics.ts'
+export {
+  addProblemResponses,
+  codesByStatus,
+  codesOfResponse,
+  operationsOf,
+  PROBLEM_MEDIA_TYPE,
+  PROBLEM_SCHEMA,
+  problemResponse,
+  SECURITY,
+  SECURITY_SCHEMES,
+} from './openapi.ts'
+export {
+  DEFAULT_PLATFORM_SETTINGS,
+  type LoadSheddingSettings,
+  type PlatformSettings,
+  platformEnv,
+  platformSettingsOf,
+  withPlatformSettings,
+} from './platform-settings.ts'
 export {
   INTERNAL_CONTEXT_HEADER,
   SERVICE_TOKEN_HEADER,
@@ -37,10 +84,12 @@ export {
   verifyInternalContext,
   verifyServiceToken,
 } from './internal-auth.ts'
+export { isDatabaseError, type LoggableError, loggableError } from './loggable-error.ts'
 export { type LoggerSettings, loggerOptions, redactPaths } from './logger.ts'
 export { closeRedis, connectRedis, redisReady } from './redis.ts'
 export {
   type Access,
+  DEFAULT_MAX_BODY_BYTES,
   databaseEnvOf,
   envStemOf,
   SERVICES,
@@ -50,6 +99,9 @@ export {
   upstreamServices,
   upstreamUrlEnvOf,
 } from './registry.ts'
+export { runOperatorCommand } from './operator-command.ts'
 export { type RunOptions, runService } from './run-service.ts'
+export type { PlatformOptions } from './service-platform.ts'
+export { publishRevokedSessions, revokedSessionsOf, SESSION_REVOKED_CHANNEL } from './session-revocations.ts'
 export { type RateLimitState, rateLimitHeaders, tooManyRequests } from './too-many-requests.ts'
 export { parseTrustedProxies } from './trusted-proxies.ts'

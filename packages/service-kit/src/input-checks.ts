@@ -10,12 +10,15 @@ export const MAX_INPUT_DEPTH = 64
 const NUL_MESSAGE = 'must not contain NUL characters (\\u0000)'
 const DEPTH_MESSAGE = `must not be nested deeper than ${MAX_INPUT_DEPTH} levels`
 
-/** Parsed JSON, params and querystrings: plain objects (null prototype for querystrings) and arrays. */
+/**
+ * Parsed JSON, params and querystrings: arrays and plain objects (params and querystrings are instances of
+ * prototype-less classes). A stream, a Buffer or any other class instance is not input to look into.
+ */
 function isContainer(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false
   if (Array.isArray(value)) return true
   const prototype = Object.getPrototypeOf(value)
-  return prototype === Object.prototype || prototype === null
+  return prototype === Object.prototype || prototype === null || Object.getPrototypeOf(prototype) === null
 }
 
 const escapePointer = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1')

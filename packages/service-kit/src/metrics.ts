@@ -16,6 +16,8 @@ export interface ServiceMetrics {
     labelNames?: readonly L[],
     buckets?: number[],
   ): Histogram<L>
+  /** Counts a problem answer (by code and route; 429s also by their RateLimit-Policy). */
+  observeProblem(reply: FastifyReply, code: string): void
 }
 
 declare module 'fastify' {
@@ -50,6 +52,7 @@ function serviceMetricsOf(registry: Registry): ServiceMetrics {
   const existing = (name: string) => registry.getSingleMetric(name)
   return {
     registry,
+    observeProblem: () => {},
     counter: (name, help, labelNames = []) =>
       (existing(name) as Counter<never>) ??
       new Counter({ name, help, labelNames: [...labelNames], registers: [registry] }),
@@ -94,7 +97,10 @@ export const metrics = fp(
     )
 
     // Label lookups hash their label set on every call: one bound child per (method, route, status) instead.
-    const children = new Map<string, { count: Counter.Internal; time: Histogram.Internal<(typeof labels)[number]> }>()
+    const children = new Map<
+      string,
+      { count: Counter.Internal; time: Histogram.Internal<(typeof labels)[number]> }
+    >()
     app.addHook('onResponse', (request, reply, done) => {
       const route = request.routeOptions.url ?? UNMATCHED_ROUTE
       const key = `${request.method} ${reply.statusCode} ${route}`
@@ -109,13 +115,13 @@ export const metrics = fp(
       done()
     })
 
-    app.decorate('problemObserver', (reply: FastifyReply, problem: { code: string }) => {
-      problems.inc({ code: problem.code, route: reply.request.routeOptions.url ?? UNMATCHED_ROUTE })
-      if (problem.code.endsWith('_RATE_LIMITED')) {
+    own.observeProblem = (reply, code) => {
+      problems.inc({ code, route: reply.request.routeOptions.url ?? UNMATCHED_ROUTE })
+      if (code.endsWith('_RATE_LIMITED')) {
         const policy = /^"([^"]+)"/.exec(String(reply.getHeader('ratelimit-policy') ?? ''))?.[1]
         rateLimited.inc({ policy: policy ?? 'unknown' })
       }
-    })
+    }
 
     app.get(
       options.path ?? '/metrics',
@@ -123,7 +129,8 @@ export const metrics = fp(
       async (request, reply) => {
         if (options.token) {
           const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')
-          if (!match?.[1] || !safeEqual(match[1], options.token)) return sendServiceError(reply, tokenRequired)
+          if (!match?.[1] || !safeEqual(match[1], options.token))
+            return sendServiceError(reply, tokenRequired)
         }
         return reply.type(registry.contentType).send(await registry.metrics())
       },

@@ -1,6 +1,5 @@
-import swagger from '@fastify/swagger'
-import type { FastifyInstance, RouteOptions } from 'fastify'
-import fp from 'fastify-plugin'
+import { fastifySwagger } from '@fastify/swagger'
+import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify'
 import type { CatalogueEntry, ErrorCatalogue } from './error-catalogue.ts'
 import type { ErrorFactory } from './errors.ts'
 
@@ -20,7 +19,8 @@ export const SECURITY_SCHEMES = {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'JWT',
-    description: 'A user access token from auth-api (POST /api/auth/login), as Authorization: Bearer <token>.',
+    description:
+      'A user access token from auth-api (POST /api/auth/login), as Authorization: Bearer <token>.',
   },
   apiKey: {
     type: 'apiKey',
@@ -37,7 +37,8 @@ export const SECURITY_SCHEMES = {
     type: 'apiKey',
     in: 'header',
     name: 'x-internal-token',
-    description: 'A service token signed with INTERNAL_SECRET: service to service only, never through the gateway.',
+    description:
+      'A service token signed with INTERNAL_SECRET: service to service only, never through the gateway.',
   },
 } as const
 
@@ -59,7 +60,11 @@ export const PROBLEM_SCHEMA = {
   type: 'object',
   required: ['type', 'title', 'status', 'code'],
   properties: {
-    type: { type: 'string', format: 'uri', description: "The error's page in the catalogue (/errors/<code>)." },
+    type: {
+      type: 'string',
+      format: 'uri',
+      description: "The error's page in the catalogue (/errors/<code>).",
+    },
     title: { type: 'string' },
     status: { type: 'integer' },
     detail: { type: 'string' },
@@ -119,11 +124,14 @@ function singular(word: string): string {
  */
 export function summaryOf(method: string, url: string): string {
   const segments = segmentsOf(url)
+  if (isProbe(url)) return url.endsWith('/ready') ? 'Readiness (database and load)' : 'Liveness'
   const statics = segments.filter((segment) => !segment.startsWith(':'))
   const last = segments.at(-1) ?? ''
   const resource = humanize(statics.at(-1) ?? 'root')
   if (last.startsWith(':')) {
-    const verb = { GET: 'Get', PUT: 'Set', PATCH: 'Update', DELETE: 'Delete' }[method] ?? capitalize(method.toLowerCase())
+    const verb =
+      { GET: 'Get', PUT: 'Set', PATCH: 'Update', DELETE: 'Delete' }[method] ??
+      capitalize(method.toLowerCase())
     return `${verb} ${singular(resource)}`
   }
   if (/s$/.test(last) && !['status', 'access'].includes(last)) {
@@ -161,12 +169,16 @@ function isProbe(url: string): boolean {
 export function defaultSecurityOf(url: string, options: Pick<OpenApiOptions, 'access' | 'publicPrefixes'>) {
   if (hasSegment(url, 'internal')) return SECURITY.service
   if (hasSegment(url, 'admin')) return SECURITY.cron
-  if (options.access === 'tenant' && underPrefix(url, options.publicPrefixes) && !isProbe(url)) return SECURITY.tenant
+  if (options.access === 'tenant' && underPrefix(url, options.publicPrefixes) && !isProbe(url))
+    return SECURITY.tenant
   return undefined
 }
 
 /** The codes (prefixed) a route can answer besides its success responses. */
-export function problemCodesOf(route: Pick<RouteOptions, 'method' | 'url' | 'schema' | 'config'>, options: OpenApiOptions) {
+export function problemCodesOf(
+  route: Pick<RouteOptions, 'method' | 'url' | 'schema' | 'config'>,
+  options: OpenApiOptions,
+) {
   const method = typeof route.method === 'string' ? route.method : (route.method[0] ?? 'GET')
   const schema = (route.schema ?? {}) as Schema
   const generic: string[] = ['INTERNAL']
@@ -178,13 +190,22 @@ export function problemCodesOf(route: Pick<RouteOptions, 'method' | 'url' | 'sch
   if (hasSegment(route.url, 'internal')) generic.push('INTERNAL_AUTH_REQUIRED')
   if (isProbe(route.url) && route.url.endsWith('/ready')) generic.push('NOT_READY', 'OVERLOADED')
   const declared = (route.config as { problems?: readonly { code: string }[] } | undefined)?.problems
-  const own = declared ? declared.map((factory) => factory.code) : isProbe(route.url) ? [] : options.catalogue.serviceCodes
+  const own = declared
+    ? declared.map((factory) => factory.code)
+    : isProbe(route.url)
+      ? []
+      : options.catalogue.serviceCodes
   const prefix = `${options.catalogue.prefix}_`
-  return [...new Set([...generic, ...own])].map((code) => prefix + code).filter((code) => options.catalogue.has(code))
+  return [...new Set([...generic, ...own])]
+    .map((code) => prefix + code)
+    .filter((code) => options.catalogue.has(code))
 }
 
 /** `{ '401': [codes], ... }` from a list of codes and the catalogue's statuses. */
-export function codesByStatus(codes: readonly string[], entries: readonly CatalogueEntry[]): Record<string, string[]> {
+export function codesByStatus(
+  codes: readonly string[],
+  entries: readonly CatalogueEntry[],
+): Record<string, string[]> {
   const statusOf = new Map(entries.map((entry) => [entry.code, entry.status]))
   const byStatus: Record<string, string[]> = {}
   for (const code of codes) {
@@ -270,10 +291,13 @@ export function operationsOf(document: { paths?: Record<string, Record<string, u
  * `x-gatehouse-errors`, which the gateway's /errors pages are built from. Wildcard routes (the gateway's proxy)
  * and `schema.hide` routes are left out.
  */
-export const openApiDocument = fp(
-  async (app: FastifyInstance, options: OpenApiOptions) => {
-    const { service, catalogue } = options
-    await app.register(swagger, {
+export function installOpenApiDocument(app: FastifyInstance, options: OpenApiOptions): void {
+  const { service, catalogue } = options
+  // Called, not registered: a registered plugin loads at ready, and its onRoute hook would miss every route added
+  // before (routes declared on the root right after createService). @fastify/swagger exports the bare function.
+  fastifySwagger(
+    app,
+    {
       openapi: {
         openapi: '3.1.0',
         info: {
@@ -286,7 +310,8 @@ export const openApiDocument = fp(
       },
       transform: ({ schema, url, route }) => {
         const own = (schema ?? {}) as Schema
-        if (url.includes('*') || own.hide || route.method === 'HEAD') return { schema: { ...own, hide: true }, url }
+        if (url.includes('*') || own.hide || route.method === 'HEAD')
+          return { schema: { ...own, hide: true }, url }
         const method = typeof route.method === 'string' ? route.method : (route.method[0] ?? 'GET')
         const security = own.security ?? defaultSecurityOf(url, options)
         return {
@@ -298,11 +323,13 @@ export const openApiDocument = fp(
             operationId: own.operationId ?? operationIdOf(method, url),
             ...(security && (security as unknown[]).length > 0 ? { security } : {}),
             [PROBLEMS_EXTENSION]: codesByStatus(problemCodesOf(route, options), catalogue.entries),
-          },
+          } as unknown as FastifySchema,
         }
       },
-      transformObject: ({ openapiObject }) => {
-        const document = openapiObject as Schema & { components?: Schema }
+      transformObject: (documentObject) => {
+        const document = (documentObject as { openapiObject: Schema }).openapiObject as Schema & {
+          components?: Schema
+        }
         for (const { operation } of operationsOf(document as never)) {
           const byStatus = operation[PROBLEMS_EXTENSION] as Record<string, string[]> | undefined
           delete operation[PROBLEMS_EXTENSION]
@@ -314,12 +341,14 @@ export const openApiDocument = fp(
         document['x-gatehouse-errors'] = catalogue.entries
         return document as never
       },
-    })
-    app.get(
-      options.path,
-      { logLevel: 'warn', schema: { hide: true }, config: { loadShedding: false } },
-      async () => app.swagger(),
-    )
-  },
-  { name: 'gatehouse-openapi', fastify: '5.x' },
-)
+    },
+    (error) => {
+      if (error) throw error
+    },
+  )
+  app.get(
+    options.path,
+    { logLevel: 'warn', schema: { hide: true }, config: { loadShedding: false } },
+    async () => app.swagger(),
+  )
+}

@@ -58,7 +58,8 @@ export function platformSettingsOf(config: PlatformConfig): PlatformSettings {
     ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
     loadShedding: {
       ...defaults.loadShedding,
-      maxEventLoopDelayMs: config.LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS ?? defaults.loadShedding.maxEventLoopDelayMs,
+      maxEventLoopDelayMs:
+        config.LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS ?? defaults.loadShedding.maxEventLoopDelayMs,
       maxEventLoopUtilization:
         config.LOAD_SHED_MAX_EVENT_LOOP_UTILIZATION ?? defaults.loadShedding.maxEventLoopUtilization,
       retryAfterSeconds: config.LOAD_SHED_RETRY_AFTER_SECONDS ?? defaults.loadShedding.retryAfterSeconds,

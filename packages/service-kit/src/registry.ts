@@ -13,7 +13,14 @@ export interface ServiceEntry {
   /** Public path prefixes, as the gateway receives and forwards them; the first one also serves health/ready. */
   publicPrefixes: readonly string[]
   access: Access
+  /**
+   * The largest request body the gateway forwards to it (its largest route limit): bigger ones are refused at the
+   * gateway with 413 before they reach it. Default DEFAULT_MAX_BODY_BYTES, createService's own default limit.
+   */
+  maxBodyBytes?: number
 }
+
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024
 
 /**
  * The one service table (ARCHITECTURE.md, "Request path"), in migration order. `pnpm start`, the migrate CLI,
@@ -21,8 +28,15 @@ export interface ServiceEntry {
  * entry here plus its folder.
  */
 export const SERVICES = [
-  { name: 'auth-api', port: 3001, publicPrefixes: ['/api/auth'], access: 'public' },
-  { name: 'qr-auth', port: 3002, publicPrefixes: ['/api/qr'], access: 'public' },
+  // /.well-known: the JWKS and OIDC discovery, reachable through the gateway like the rest of the public API.
+  {
+    name: 'auth-api',
+    port: 3001,
+    publicPrefixes: ['/api/auth', '/.well-known'],
+    access: 'public',
+    maxBodyBytes: 16 * 1024,
+  },
+  { name: 'qr-auth', port: 3002, publicPrefixes: ['/api/qr'], access: 'public', maxBodyBytes: 16 * 1024 },
   { name: 'tenant-gateway', port: 8080, publicPrefixes: ['/api/tenants', '/api/keys'], access: 'gateway' },
   {
     name: 'bom-triggers',
@@ -30,7 +44,14 @@ export const SERVICES = [
     publicPrefixes: ['/api/bom-triggers', '/api/tasks', '/api/materials'],
     access: 'tenant',
   },
-  { name: 'metering', port: 3004, publicPrefixes: ['/api/usage'], access: 'tenant' },
+  // POST /api/usage/events takes batches of up to 2 MiB.
+  {
+    name: 'metering',
+    port: 3004,
+    publicPrefixes: ['/api/usage'],
+    access: 'tenant',
+    maxBodyBytes: 2 * 1024 * 1024,
+  },
 ] as const satisfies readonly ServiceEntry[]
 
 export type ServiceName = (typeof SERVICES)[number]['name']

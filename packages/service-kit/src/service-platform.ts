@@ -1,10 +1,10 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import { type ErrorCatalogue, errorCatalogueOf } from './error-catalogue.ts'
 import { type ErrorRow, type ErrorTable, errorTablesOf } from './error-tables.ts'
-import type { ErrorFactory } from './errors.ts'
+import type { ErrorFactory, Problem } from './errors.ts'
 import { type LoadGauge, loadShedding } from './load-shedding.ts'
 import { metrics } from './metrics.ts'
-import { openApiDocument } from './openapi.ts'
+import { installOpenApiDocument } from './openapi.ts'
 import {
   DEFAULT_PLATFORM_SETTINGS,
   type LoadSheddingSettings,
@@ -44,7 +44,10 @@ function tablesOf(errors: readonly Record<string, ErrorFactory>[]): ErrorTable[]
   return errors.map((factories) => ({
     packageDir: undefined,
     rows: Object.fromEntries(
-      Object.values(factories).map((factory) => [factory.code, [factory.status, factory.title, factory.hint] as ErrorRow]),
+      Object.values(factories).map((factory) => [
+        factory.code,
+        [factory.status, factory.title, factory.hint] as ErrorRow,
+      ]),
     ),
   }))
 }
@@ -83,17 +86,30 @@ export function installPlatform(
   })
   app.decorate('errorCatalogue', catalogue)
   app.decorate('problemTypeBase', settings.errorsBaseUrl)
+  const reported = new Set<string>()
+  app.decorate('problemObserver', (reply: FastifyReply, problem: Problem) => {
+    if (app.hasDecorator('metrics')) app.metrics.observeProblem(reply, problem.code)
+    // A code no table lists has no page in the catalogue: say so once, loudly (the tests fail on it).
+    if (!catalogue.has(problem.code) && !reported.has(problem.code)) {
+      reported.add(problem.code)
+      reply.log.error({ code: problem.code }, 'problem code missing from the error catalogue')
+    }
+  })
   if (options.metrics !== false) {
-    app.register(metrics, { service: options.name, ...(settings.metricsToken ? { token: settings.metricsToken } : {}) })
+    app.register(metrics, {
+      service: options.name,
+      ...(settings.metricsToken ? { token: settings.metricsToken } : {}),
+    })
   }
   const shedding = options.loadShedding !== false
   if (shedding) app.register(loadShedding, settings.loadShedding)
   if (options.openapi !== false) {
     const own = options.openapi || {}
-    app.register(openApiDocument, {
+    installOpenApiDocument(app, {
       ...own,
       service: options.name,
-      path: own.path ?? (options.entry?.access === 'gateway' ? `/openapi/${options.name}.json` : '/openapi.json'),
+      path:
+        own.path ?? (options.entry?.access === 'gateway' ? `/openapi/${options.name}.json` : '/openapi.json'),
       catalogue,
       ...(options.entry ? { access: options.entry.access } : {}),
       publicPrefixes: options.entry?.publicPrefixes ?? [],

@@ -5,6 +5,7 @@ import {
   createService,
   type LoggerSettings,
   parseTrustedProxies,
+  platformSettingsOf,
   type ServiceInstance,
   systemClock,
 } from '@gatehouse/service-kit'
@@ -16,12 +17,15 @@ import { rateLimitStore } from './http/rate-limits.ts'
 import { refreshCookie } from './http/refresh-cookie.ts'
 import { mfaCookie } from './http/mfa-cookie.ts'
 import { createMailer, type Mailer } from './mail/mailer.ts'
+import { createOAuthProvider } from './oauth/providers.ts'
+import { oauthStateCookie } from './oauth/state-cookie.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { authRoutes } from './routes/auth.ts'
 import { emailRoutes } from './routes/email.ts'
 import { healthRoutes } from './routes/health.ts'
 import { internalRoutes } from './routes/internal.ts'
 import { jwksRoutes } from './routes/jwks.ts'
+import { oauthRoutes } from './routes/oauth.ts'
 import { passwordRoutes } from './routes/password.ts'
 import { sessionRoutes } from './routes/sessions.ts'
 import { twoFactorRoutes } from './routes/two-factor.ts'
@@ -58,6 +62,8 @@ export function buildApp({ config, db, logger, clock = systemClock, ...deps }: A
     trustProxy: parseTrustedProxies(config.TRUST_PROXY),
     ...(config.INTERNAL_SECRET ? { internalSecret: config.INTERNAL_SECRET } : {}),
     logger: logger ?? { level: config.LOG_LEVEL, pretty: config.LOG_PRETTY },
+    // What bootService would pass, also when a test builds the app itself.
+    platform: platformSettingsOf(config),
   })
 
   const signingKeys = createSigningKeyRing(db.db, {
@@ -103,6 +109,13 @@ export function buildApp({ config, db, logger, clock = systemClock, ...deps }: A
     issuer: config.TWO_FACTOR_ISSUER,
   }
   const mfaCookies = mfaCookie({ secure: config.COOKIE_SECURE })
+
+  const providers = new Map(
+    config.oauthProviders.map((provider) => [
+      provider.name,
+      createOAuthProvider(provider, { timeoutSeconds: config.OAUTH_HTTP_TIMEOUT_SECONDS }),
+    ]),
+  )
 
   const tasks = createBackgroundTasks(app.log)
   const mailer =
@@ -182,6 +195,21 @@ export function buildApp({ config, db, logger, clock = systemClock, ...deps }: A
     mfaCookie: mfaCookies,
     sessionTtlSeconds,
     limits: { windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS, verifyPerIp: config.RATE_LIMIT_LOGIN_PER_IP },
+  })
+  app.register(oauthRoutes, {
+    prefix: '/api/auth',
+    db: db.db,
+    clock,
+    accessTokens,
+    refreshCookie: cookies,
+    providers,
+    // Unused without providers; config requires COOKIE_SECRET as soon as one is configured.
+    stateCookie: oauthStateCookie({ secret: config.COOKIE_SECRET ?? '', secure: config.COOKIE_SECURE }),
+    mfaCookie: mfaCookies,
+    returnUrls: config.oauthReturnUrls,
+    publicUrl: config.PUBLIC_URL,
+    stateTtlSeconds: config.OAUTH_STATE_TTL,
+    signIn: { sessionTtlSeconds, mfaChallengeTtlSeconds: config.MFA_CHALLENGE_TTL },
   })
   app.register(sessionRoutes, {
     prefix: '/api/auth/sessions',

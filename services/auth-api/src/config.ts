@@ -105,6 +105,8 @@ export function loadAuthApiConfig(env: Env = process.env, options: { devSecretsF
     if (!(error instanceof ConfigError)) throw error
     problems.push(...error.problems)
   }
+  if (oauthProviders.length > 0 && !base.COOKIE_SECRET)
+    problems.push('COOKIE_SECRET: is required when OAUTH_PROVIDERS is set (pnpm start generates one)')
   const returnUrls = (base.OAUTH_RETURN_URLS ?? base.APP_URL)
     .split(',')
     .map((url) => url.trim())

@@ -28,6 +28,9 @@ export const TEST_ENV: Record<string, string> = {
   // Tests that read mail give SMTP_URL (a real SMTP server in the test); the others' mail goes to files here.
   MAIL_DIR: join(tmpdir(), 'gatehouse-auth-api-test-mail'),
   RATE_LIMIT_MAIL_PER_IP: '10000',
+  // An in-process OIDC provider generating its keys, or a cold vitest import, stalls the event loop for a moment:
+  // no shedding in these tests (service-kit tests load shedding itself).
+  LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
   RATE_LIMIT_MAIL_PER_ACCOUNT: '10000',
   RATE_LIMIT_LOGIN_PER_IP: '10000',
   RATE_LIMIT_LOGIN_PER_ACCOUNT: '10000',

@@ -54,6 +54,12 @@ export function buildApp({ config, db, logger, clock = systemClock }: AppDeps): 
   app.register(tenantEventRoutes, { prefix: '/api/usage/events', db: db.db, store, clock })
   app.register(summaryRoutes, { prefix: '/api/usage', db: db.db, clock })
   app.register(exportRoutes, { prefix: '/api/usage', db, concurrency: config.EXPORT_CONCURRENCY })
-  app.register(internalRoutes, { prefix: '/internal', db: db.db, store, clock, secret: config.INTERNAL_SECRET })
+  app.register(internalRoutes, {
+    prefix: '/internal',
+    db: db.db,
+    store,
+    clock,
+    secret: config.INTERNAL_SECRET,
+  })
   return app
 }

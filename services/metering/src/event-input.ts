@@ -30,14 +30,22 @@ export const RESERVED_METRIC_PREFIX = 'api.'
 export const VOID_KEY_PREFIX = 'void:'
 const MAX_PROPERTIES_BYTES = 4096
 
-export const Metric = Type.String({ minLength: 1, maxLength: 100, pattern: '^[a-z][a-z0-9_-]*(\\.[a-z0-9_-]+)*$' })
+export const Metric = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  pattern: '^[a-z][a-z0-9_-]*(\\.[a-z0-9_-]+)*$',
+})
 /** Non-negative decimal: up to 18 integer and 12 fraction digits, as a string (or a JSON integer). */
 const Quantity = Type.Union([
   Type.String({ pattern: '^(0|[1-9][0-9]{0,17})(\\.[0-9]{1,12})?$' }),
   Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
 ])
 /** Printable ASCII, starting with a letter or digit (so an exported key never reads as a spreadsheet formula). */
-export const IdempotencyKey = Type.String({ minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9][\\x21-\\x7e]*$' })
+export const IdempotencyKey = Type.String({
+  minLength: 1,
+  maxLength: 255,
+  pattern: '^[A-Za-z0-9][\\x21-\\x7e]*$',
+})
 const Uuid = Type.String({ format: 'uuid' })
 
 const TenantFields = {
@@ -45,7 +53,9 @@ const TenantFields = {
   quantity: Quantity,
   idempotencyKey: IdempotencyKey,
   occurredAt: Type.Optional(Type.String({ format: 'date-time' })),
-  properties: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), { maxProperties: 50 })),
+  properties: Type.Optional(
+    Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), { maxProperties: 50 }),
+  ),
 }
 const TenantEventSchema = Type.Object(TenantFields)
 const TenantEvent = Compile(TenantEventSchema)
@@ -62,7 +72,10 @@ export function readTenantEvent(
 ): NewEvent | Rejection {
   if (!TenantEvent.Check(raw)) return malformed(TenantEvent.Errors(raw))
   if (raw.metric.startsWith(RESERVED_METRIC_PREFIX)) {
-    return { rejected: 'reserved_metric', errors: [{ path: '/metric', message: 'api.* metrics are reserved' }] }
+    return {
+      rejected: 'reserved_metric',
+      errors: [{ path: '/metric', message: 'api.* metrics are reserved' }],
+    }
   }
   return finish(raw, { tenantId: caller.tenantId, keyId: caller.keyId ?? null, source: 'tenant' }, now)
 }

@@ -50,7 +50,8 @@ export async function listEvents(db: Database, query: EventListQuery) {
   const last = page.at(-1)
   return {
     events: page.map((row) => ({ ...row.event, voided: row.voided })),
-    nextCursor: rows.length > query.limit && last ? encodeCursor({ at: last.position, id: last.event.id }) : null,
+    nextCursor:
+      rows.length > query.limit && last ? encodeCursor({ at: last.position, id: last.event.id }) : null,
   }
 }
 
@@ -70,11 +71,7 @@ function decodeCursor(cursor: string): Position {
   }
   const [at, id] = Array.isArray(value) ? value : []
   const valid =
-    typeof at === 'string' &&
-    typeof id === 'string' &&
-    CURSOR_AT.test(at) &&
-    UUID.test(id) &&
-    isInstant(at)
+    typeof at === 'string' && typeof id === 'string' && CURSOR_AT.test(at) && UUID.test(id) && isInstant(at)
   if (!valid) throw errors.CURSOR_INVALID('The cursor is not one this API returned.')
   return { at, id }
 }

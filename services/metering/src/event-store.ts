@@ -54,7 +54,11 @@ interface ClaimRow {
  * concurrent batches sharing some wait for each other instead of deadlocking. The last select reads the ledger
  * as it was before the statement: the ids of keys claimed earlier.
  */
-async function insertClaimed(db: Database, events: readonly NewEvent[], receivedAt: Date): Promise<ClaimRow[]> {
+async function insertClaimed(
+  db: Database,
+  events: readonly NewEvent[],
+  receivedAt: Date,
+): Promise<ClaimRow[]> {
   const payload = JSON.stringify(
     events.map((event, ord) => ({
       ord,

@@ -42,7 +42,11 @@ const SELECT = `
  * cursor on PostgreSQL (one connection held while the export runs), keyset pages on PGlite, whose driver has no
  * cursor. Stopping the iteration early closes the cursor.
  */
-export function exportPages(handle: DbHandle, query: ExportQuery, pageSize = 1000): AsyncIterable<ExportRow[]> {
+export function exportPages(
+  handle: DbHandle,
+  query: ExportQuery,
+  pageSize = 1000,
+): AsyncIterable<ExportRow[]> {
   const params: string[] = [query.tenantId, query.from.toISOString(), query.to.toISOString()]
   let where = SELECT
   if (query.metric) {
@@ -62,11 +66,13 @@ async function* keysetPages(handle: DbHandle, where: string, params: string[], p
   let after: ExportRow | undefined
   do {
     const position = after ? [after.occurred_at, after.event_id] : []
-    const next = after ? ` and (occurred_at, id) > ($${params.length + 1}::timestamptz, $${params.length + 2}::uuid)` : ''
-    const rows = await handle.raw.query<ExportRow>(`${where}${next} order by occurred_at, id limit ${pageSize}`, [
-      ...params,
-      ...position,
-    ])
+    const next = after
+      ? ` and (occurred_at, id) > ($${params.length + 1}::timestamptz, $${params.length + 2}::uuid)`
+      : ''
+    const rows = await handle.raw.query<ExportRow>(
+      `${where}${next} order by occurred_at, id limit ${pageSize}`,
+      [...params, ...position],
+    )
     if (rows.length > 0) yield rows
     after = rows.length === pageSize ? rows.at(-1) : undefined
   } while (after)

@@ -1,5 +1,5 @@
 import type { FieldError } from '@gatehouse/service-kit'
-import { isRejection, type NewEvent, type RejectReason, type Rejection } from './event-input.ts'
+import { isRejection, type NewEvent, type Rejection, type RejectReason } from './event-input.ts'
 import type { EventStore } from './event-store.ts'
 
 export interface EventAnswer {
@@ -24,7 +24,13 @@ export async function ingestBatch(
   let next = 0
   return reads.map((value, index): EventAnswer => {
     if (isRejection(value)) {
-      return { index, status: 'rejected', eventId: null, reason: value.rejected, ...(value.errors ? { errors: value.errors } : {}) }
+      return {
+        index,
+        status: 'rejected',
+        eventId: null,
+        reason: value.rejected,
+        ...(value.errors ? { errors: value.errors } : {}),
+      }
     }
     const outcome = outcomes[next++]
     return { index, status: outcome?.status ?? 'duplicate', eventId: outcome?.eventId ?? null }

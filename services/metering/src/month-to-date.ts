@@ -28,7 +28,13 @@ export async function monthToDate(
       count: sql<number>`sum(${r.eventCount})`.mapWith(Number),
     })
     .from(r)
-    .where(and(inArray(r.tenantId, tenantIds), eq(r.metric, query.metric), gte(r.hour, periodStart), lt(r.hour, periodEnd)),
+    .where(
+      and(
+        inArray(r.tenantId, tenantIds),
+        eq(r.metric, query.metric),
+        gte(r.hour, periodStart),
+        lt(r.hour, periodEnd),
+      ),
     )
     .groupBy(r.tenantId)
   const found = new Map(rows.map((row) => [row.tenantId, row]))

@@ -33,9 +33,9 @@ export function createPartitionKeeper(
     const key = monthStart.getTime()
     let pending = known.get(key)
     if (!pending) {
-      pending = db.execute(sql`select create_usage_events_partition(${monthStart.toISOString()}::timestamptz)`).then(
-        () => undefined,
-      )
+      pending = db
+        .execute(sql`select create_usage_events_partition(${monthStart.toISOString()}::timestamptz)`)
+        .then(() => undefined)
       // A failed creation is retried by the next batch that needs the month.
       pending.catch(() => known.delete(key))
       known.set(key, pending)

@@ -10,7 +10,11 @@ export type Granularity = (typeof GRANULARITIES)[number]
 const HOUR_MS = 60 * 60 * 1000
 const DAY_MS = 24 * HOUR_MS
 /** Bounds the answer: at most 744 hourly or 366 daily buckets per metric (and key). */
-const MAX_SPAN_MS: Record<Granularity, number> = { hour: 31 * DAY_MS, day: 366 * DAY_MS, month: 3660 * DAY_MS }
+const MAX_SPAN_MS: Record<Granularity, number> = {
+  hour: 31 * DAY_MS,
+  day: 366 * DAY_MS,
+  month: 3660 * DAY_MS,
+}
 
 export interface SummaryQuery {
   tenantId: string
@@ -39,7 +43,9 @@ export function summaryRange(query: Pick<SummaryQuery, 'from' | 'to' | 'granular
   const to = ceilHour(query.to ?? query.now)
   if (to <= from) throw errors.RANGE_INVALID('`to` must be after `from`.')
   if (to.getTime() - from.getTime() > MAX_SPAN_MS[query.granularity]) {
-    throw errors.RANGE_INVALID(`A ${query.granularity} summary covers at most ${MAX_SPAN_MS[query.granularity] / DAY_MS} days.`)
+    throw errors.RANGE_INVALID(
+      `A ${query.granularity} summary covers at most ${MAX_SPAN_MS[query.granularity] / DAY_MS} days.`,
+    )
   }
   return { from, to }
 }
@@ -48,7 +54,9 @@ export async function summarize(db: Database, query: SummaryQuery) {
   const { from, to } = summaryRange(query)
   const r = usageRollupsHourly
   // A literal from the closed list, not a parameter: GROUP BY must repeat the select's expression exactly.
-  const unit = sql.raw(`'${GRANULARITIES.find((granularity) => granularity === query.granularity) ?? 'hour'}'`)
+  const unit = sql.raw(
+    `'${GRANULARITIES.find((granularity) => granularity === query.granularity) ?? 'hour'}'`,
+  )
   const start = sql<Date>`date_trunc(${unit}, ${r.hour}, 'UTC')`.mapWith(r.hour)
   const filters: SQL[] = [eq(r.tenantId, query.tenantId), gte(r.hour, from), lt(r.hour, to)]
   if (query.metric) filters.push(eq(r.metric, query.metric))

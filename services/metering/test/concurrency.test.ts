@@ -43,23 +43,33 @@ describe.runIf(process.env.TEST_DATABASE_URL)('concurrent ingest on PostgreSQL',
     })
     expect(bodies.reduce((sum, body) => sum + body.accepted, 0)).toBe(300)
     expect(bodies.reduce((sum, body) => sum + body.duplicates, 0)).toBe(1500)
-    expect(await count('select count(*)::int as n from usage_events where tenant_id = any($1::uuid[])', [tenants])).toBe(300)
     expect(
-      await count('select sum(event_count)::int as n from usage_rollups_hourly where tenant_id = any($1::uuid[])', [tenants]),
+      await count('select count(*)::int as n from usage_events where tenant_id = any($1::uuid[])', [tenants]),
+    ).toBe(300)
+    expect(
+      await count(
+        'select sum(event_count)::int as n from usage_rollups_hourly where tenant_id = any($1::uuid[])',
+        [tenants],
+      ),
     ).toBe(300)
   })
 
   it('never deadlocks on batches that share keys and rollup buckets in opposite orders', async () => {
     const tenants = Array.from({ length: 20 }, () => newTenant())
     const hours = [0, 1, 2].map((h) => new Date(TEST_START.getTime() - h * 3600_000).toISOString())
-    const events = tenants.flatMap((tenant) => hours.map((occurredAt) => gatewayEvent(tenant, { occurredAt })))
+    const events = tenants.flatMap((tenant) =>
+      hours.map((occurredAt) => gatewayEvent(tenant, { occurredAt })),
+    )
     const orders = [events, [...events].reverse(), [...events.slice(30), ...events.slice(0, 30)]]
     const answers = await Promise.all(
       Array.from({ length: 9 }, (_, i) => postGatewayEvents(i % 2 ? replica.app : t.app, orders[i % 3]!)),
     )
     expect(answers.map((response) => response.statusCode)).toEqual(Array(9).fill(200))
     expect(
-      await count('select sum(event_count)::int as n from usage_rollups_hourly where tenant_id = any($1::uuid[])', [tenants]),
+      await count(
+        'select sum(event_count)::int as n from usage_rollups_hourly where tenant_id = any($1::uuid[])',
+        [tenants],
+      ),
     ).toBe(events.length)
   })
 
@@ -69,12 +79,18 @@ describe.runIf(process.env.TEST_DATABASE_URL)('concurrent ingest on PostgreSQL',
       const tenant = newTenant()
       const answers = await Promise.all(
         Array.from({ length: 6 }, (_, i) =>
-          submitTenantEvents(i % 2 ? replica.app : t.app, tenant, [tenantEvent({ occurredAt: '2031-11-01T00:00:10.000Z' })]),
+          submitTenantEvents(i % 2 ? replica.app : t.app, tenant, [
+            tenantEvent({ occurredAt: '2031-11-01T00:00:10.000Z' }),
+          ]),
         ),
       )
       expect(answers.map((answer) => answer.accepted)).toEqual(Array(6).fill(1))
-      expect(await count(`select count(*)::int as n from pg_class where relname = 'usage_events_2031_11'`, [])).toBe(1)
-      expect(await count('select count(*)::int as n from usage_events where tenant_id = $1', [tenant])).toBe(6)
+      expect(
+        await count(`select count(*)::int as n from pg_class where relname = 'usage_events_2031_11'`, []),
+      ).toBe(1)
+      expect(await count('select count(*)::int as n from usage_events where tenant_id = $1', [tenant])).toBe(
+        6,
+      )
     } finally {
       for (const app of [t, replica]) app.clock.set(TEST_START)
     }
@@ -98,6 +114,10 @@ describe.runIf(process.env.TEST_DATABASE_URL)('concurrent ingest on PostgreSQL',
     expect(answers.map((r) => r.statusCode).sort()).toEqual([200, 200, 200, 201])
     expect(new Set(answers.map((r) => r.json().void.id)).size).toBe(1)
     expect(await count('select count(*)::int as n from usage_events where tenant_id = $1', [tenant])).toBe(2)
-    expect(await count('select sum(event_count)::int as n from usage_rollups_hourly where tenant_id = $1', [tenant])).toBe(0)
+    expect(
+      await count('select sum(event_count)::int as n from usage_rollups_hourly where tenant_id = $1', [
+        tenant,
+      ]),
+    ).toBe(0)
   })
 })

@@ -1,14 +1,22 @@
 import { randomUUID } from 'node:crypto'
 import type { TestDb } from '@gatehouse/db-kit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { gatewayEvent, newTenant, postGatewayEvents, submitTenantEvents, tenantEvent, tenantGet } from './factories.ts'
+import {
+  gatewayEvent,
+  newTenant,
+  postGatewayEvents,
+  submitTenantEvents,
+  tenantEvent,
+  tenantGet,
+} from './factories.ts'
 import { closeTestApp, openTestDb, startTestApp, type TestApp } from './fixtures.ts'
 
 let db: TestDb
 let t: TestApp
 const tenant = newTenant()
 const keyId = randomUUID()
-const at = (day: number, hour: number) => `2030-03-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00.000Z`
+const at = (day: number, hour: number) =>
+  `2030-03-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00.000Z`
 
 beforeAll(async () => {
   db = await openTestDb()

@@ -65,12 +65,21 @@ describe('GET /api/usage/export.csv', () => {
     const order = rows.map((row) => `${row.occurred_at} ${row.event_id}`)
     expect([...order].sort()).toEqual(order)
     expect(new Set(rows.map((row) => row.idempotency_key))).toEqual(
-      new Set([...bulk, tricky].map((event) => event.idempotencyKey).concat(rows.filter((r) => r.voids_event_id).map((r) => r.idempotency_key))),
+      new Set(
+        [...bulk, tricky]
+          .map((event) => event.idempotencyKey)
+          .concat(rows.filter((r) => r.voids_event_id).map((r) => r.idempotency_key)),
+      ),
     )
 
     const original = rows.find((row) => row.idempotency_key === tricky.idempotencyKey)!
     const compensating = rows.find((row) => row.voids_event_id === original.event_id)!
-    expect(original).toMatchObject({ metric: 'emails.sent', quantity: '2.25', key_id: keyId, source: 'tenant' })
+    expect(original).toMatchObject({
+      metric: 'emails.sent',
+      quantity: '2.25',
+      key_id: keyId,
+      source: 'tenant',
+    })
     expect(JSON.parse(original.properties!)).toEqual(tricky.properties)
     expect(compensating).toMatchObject({
       quantity: '-2.25',
@@ -86,10 +95,18 @@ describe('GET /api/usage/export.csv', () => {
   })
 
   it('filters by metric and keeps `to` exclusive', async () => {
-    const mails = rowsOf((await tenantGet(t.app, tenant, `/api/usage/export.csv?${MARCH}&metric=emails.sent`)).body)
+    const mails = rowsOf(
+      (await tenantGet(t.app, tenant, `/api/usage/export.csv?${MARCH}&metric=emails.sent`)).body,
+    )
     expect(mails.map((row) => row.quantity).sort()).toEqual(['-2.25', '2.25'])
     const firstDay = rowsOf(
-      (await tenantGet(t.app, tenant, '/api/usage/export.csv?from=2030-03-01T00:00:00Z&to=2030-03-02T08:00:00Z')).body,
+      (
+        await tenantGet(
+          t.app,
+          tenant,
+          '/api/usage/export.csv?from=2030-03-01T00:00:00Z&to=2030-03-02T08:00:00Z',
+        )
+      ).body,
     )
     expect(firstDay).toHaveLength(250)
     const none = await tenantGet(t.app, newTenant(), `/api/usage/export.csv?${MARCH}`)
@@ -107,7 +124,9 @@ describe('GET /api/usage/export.csv', () => {
       expect(response.statusCode).toBe(400)
       expect(response.headers['content-type']).toContain('application/problem+json')
     }
-    expect((await t.app.inject({ method: 'GET', url: `/api/usage/export.csv?${MARCH}` })).statusCode).toBe(401)
+    expect((await t.app.inject({ method: 'GET', url: `/api/usage/export.csv?${MARCH}` })).statusCode).toBe(
+      401,
+    )
   })
 })
 
@@ -169,7 +188,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('a 200,000-event export on Postgre
     await reader.read()
     const busy = await fetch(url, { headers })
     expect(busy.status).toBe(503)
-    expect((await busy.json()).code).toBe('METERING_EXPORT_BUSY')
+    expect(((await busy.json()) as { code: string }).code).toBe('METERING_EXPORT_BUSY')
     expect(busy.headers.get('retry-after')).toBe('5')
     controller.abort()
     await reader.cancel().catch(() => undefined)

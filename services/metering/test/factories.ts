@@ -70,7 +70,12 @@ export async function submitTenantEvents(
 }
 
 export async function postGatewayEvents(app: ServiceInstance, events: unknown[]) {
-  return app.inject({ method: 'POST', url: '/internal/usage-events', headers: await asGateway(), payload: { events } })
+  return app.inject({
+    method: 'POST',
+    url: '/internal/usage-events',
+    headers: await asGateway(),
+    payload: { events },
+  })
 }
 
 export async function tenantGet(app: ServiceInstance, tenantId: string, url: string) {

@@ -3,8 +3,8 @@ import { createTestDb, type TestDb } from '@gatehouse/db-kit/testing'
 import {
   createTestClock,
   INTERNAL_CONTEXT_HEADER,
-  type ServiceInstance,
   SERVICE_TOKEN_HEADER,
+  type ServiceInstance,
   signInternalContext,
   signServiceToken,
   type TestClock,
@@ -50,11 +50,18 @@ export async function asTenant(
   tenantId: string,
   who: { keyId?: string; userId?: string } = {},
 ): Promise<Record<string, string>> {
-  const token = await signInternalContext(INTERNAL_SECRET, { tenantId, ...who, scopes: [] }, { audience: 'metering' })
+  const token = await signInternalContext(
+    INTERNAL_SECRET,
+    { tenantId, ...who, scopes: [] },
+    { audience: 'metering' },
+  )
   return { [INTERNAL_CONTEXT_HEADER]: token }
 }
 
 /** What the gateway's metering sink sends on /internal. */
-export async function asGateway(issuer = 'tenant-gateway', audience = 'metering'): Promise<Record<string, string>> {
+export async function asGateway(
+  issuer = 'tenant-gateway',
+  audience = 'metering',
+): Promise<Record<string, string>> {
   return { [SERVICE_TOKEN_HEADER]: await signServiceToken(INTERNAL_SECRET, { issuer, audience }) }
 }

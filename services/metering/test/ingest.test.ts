@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { TestDb } from '@gatehouse/db-kit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { newTenant, postTenantEvents, submitTenantEvents, tenantEvent } from './factories.ts'
+import { newTenant, submitTenantEvents, tenantEvent } from './factories.ts'
 import { asTenant, closeTestApp, openTestDb, startTestApp, type TestApp } from './fixtures.ts'
 
 let db: TestDb
@@ -15,7 +15,13 @@ afterAll(() => closeTestApp(t, db))
 const DAY = 24 * 3600 * 1000
 
 async function storedEvents(tenantId: string) {
-  return db.raw.query<{ idempotency_key: string; metric: string; quantity: string; source: string; key_id: string | null }>(
+  return db.raw.query<{
+    idempotency_key: string
+    metric: string
+    quantity: string
+    source: string
+    key_id: string | null
+  }>(
     `select idempotency_key, metric, quantity::text as quantity, source, key_id::text as key_id
      from usage_events where tenant_id = $1 order by occurred_at, idempotency_key`,
     [tenantId],
@@ -101,7 +107,9 @@ describe('POST /api/usage/events', () => {
     t.clock.advance(35 * DAY - 2 * DAY)
     const tooOld = tenantEvent({ occurredAt: new Date(at.getTime() - 1).toISOString() })
     const ahead = tenantEvent({ occurredAt: new Date(t.clock().getTime() + 5 * 60 * 1000).toISOString() })
-    const tooEarly = tenantEvent({ occurredAt: new Date(t.clock().getTime() + 5 * 60 * 1000 + 1).toISOString() })
+    const tooEarly = tenantEvent({
+      occurredAt: new Date(t.clock().getTime() + 5 * 60 * 1000 + 1).toISOString(),
+    })
     try {
       const answer = await submitTenantEvents(t.app, tenant, [oldest, tooOld, ahead, tooEarly])
       expect(answer.results.map((r) => r.reason ?? r.status)).toEqual([
@@ -181,7 +189,9 @@ describe('POST /api/usage/events', () => {
       ['0.000000000001', 1],
     ])
     // A late event for an hour already rolled up adds to it.
-    await submitTenantEvents(t.app, tenant, [tenantEvent({ quantity: '999999999999999999.5', occurredAt: at(30) })])
+    await submitTenantEvents(t.app, tenant, [
+      tenantEvent({ quantity: '999999999999999999.5', occurredAt: at(30) }),
+    ])
     const after = await rollup(tenant)
     expect(after.map((row) => [row.quantity, row.event_count])).toEqual([
       ['999999999999999999.8', 3],
@@ -195,7 +205,8 @@ describe('POST /api/usage/events', () => {
     t.clock.set(new Date('2031-07-01T00:01:00.000Z'))
     try {
       const exists = async (name: string) =>
-        (await db.raw.query<{ found: boolean }>('select to_regclass($1) is not null as found', [name]))[0]!.found
+        (await db.raw.query<{ found: boolean }>('select to_regclass($1) is not null as found', [name]))[0]!
+          .found
       expect(await exists('usage_events_2031_06')).toBe(false)
       expect(await exists('usage_events_2031_07')).toBe(false)
       const answer = await submitTenantEvents(t.app, tenant, [
@@ -227,7 +238,11 @@ describe('POST /api/usage/events', () => {
     expect(forged.statusCode).toBe(401)
     const tenant = newTenant()
     const headers = await asTenant(tenant)
-    for (const payload of [{ events: [] }, { events: Array.from({ length: 1001 }, () => tenantEvent()) }, { event: {} }]) {
+    for (const payload of [
+      { events: [] },
+      { events: Array.from({ length: 1001 }, () => tenantEvent()) },
+      { event: {} },
+    ]) {
       const response = await t.app.inject({ method: 'POST', url: '/api/usage/events', headers, payload })
       expect(response.statusCode).toBe(400)
       expect(response.headers['content-type']).toContain('application/problem+json')

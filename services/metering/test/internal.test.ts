@@ -34,7 +34,12 @@ describe('POST /internal/usage-events', () => {
       await asTenant(newTenant()),
     ]
     for (const headers of attempts) {
-      const response = await t.app.inject({ method: 'POST', url: '/internal/usage-events', headers, payload: body })
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/internal/usage-events',
+        headers,
+        payload: body,
+      })
       expect(response.statusCode).toBe(401)
       expect(response.json().code).toBe('METERING_INTERNAL_AUTH_REQUIRED')
     }
@@ -45,7 +50,9 @@ describe('POST /internal/usage-events', () => {
       payload: '{not json',
     })
     expect(unauthenticatedJunk.statusCode).toBe(401)
-    const [{ n }] = (await db.raw.query<{ n: number }>("select count(*)::int as n from usage_events")) as [{ n: number }]
+    const [{ n }] = (await db.raw.query<{ n: number }>('select count(*)::int as n from usage_events')) as [
+      { n: number },
+    ]
     expect(n).toBe(0)
   })
 
@@ -135,7 +142,12 @@ describe('POST /internal/usage/month-to-date', () => {
   })
 
   it('validates its input and needs the gateway token', async () => {
-    for (const body of [{ tenantIds: [] }, { tenantIds: ['x'] }, { tenantIds: Array(1001).fill(randomUUID()) }, {}]) {
+    for (const body of [
+      { tenantIds: [] },
+      { tenantIds: ['x'] },
+      { tenantIds: Array(1001).fill(randomUUID()) },
+      {},
+    ]) {
       const response = await monthToDate(body)
       expect(response.statusCode).toBe(400)
       expect(response.json().code).toBe('METERING_VALIDATION_FAILED')

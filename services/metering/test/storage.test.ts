@@ -33,7 +33,12 @@ describe('usage_events in the database', () => {
   it('has the months an event may be accepted for, and two ahead, as soon as the service is ready', async () => {
     // The clock stands at 2030-03-15: 35 days back is in February.
     expect(await partitions()).toEqual(
-      expect.arrayContaining(['usage_events_2030_02', 'usage_events_2030_03', 'usage_events_2030_04', 'usage_events_2030_05']),
+      expect.arrayContaining([
+        'usage_events_2030_02',
+        'usage_events_2030_03',
+        'usage_events_2030_04',
+        'usage_events_2030_05',
+      ]),
     )
     const [index] = await db.raw.query<{ n: number }>(
       `select count(*)::int as n from pg_indexes where tablename = 'usage_events_2030_03' and indexdef like '%(tenant_id, occurred_at, id)%'`,
@@ -47,10 +52,12 @@ describe('usage_events in the database', () => {
     expect(await refusal(`update usage_events set quantity = 1 where tenant_id = '${tenant}'`)).toMatch(
       /append-only: UPDATE/,
     )
-    expect(await refusal(`update usage_events_2030_03 set quantity = 1 where tenant_id = '${tenant}'`)).toMatch(
-      /append-only: UPDATE/,
+    expect(
+      await refusal(`update usage_events_2030_03 set quantity = 1 where tenant_id = '${tenant}'`),
+    ).toMatch(/append-only: UPDATE/)
+    expect(await refusal(`delete from usage_events where tenant_id = '${tenant}'`)).toMatch(
+      /append-only: DELETE/,
     )
-    expect(await refusal(`delete from usage_events where tenant_id = '${tenant}'`)).toMatch(/append-only: DELETE/)
     expect(await refusal('delete from usage_events_2030_03')).toMatch(/append-only: DELETE/)
     expect(await refusal('truncate usage_events')).toMatch(/append-only: TRUNCATE/)
     expect(await refusal('truncate usage_events_2030_03')).toMatch(/append-only: TRUNCATE/)
@@ -64,7 +71,9 @@ describe('usage_events in the database', () => {
   it('makes a partition once, however often or concurrently it is asked for', async () => {
     const asked = await Promise.all(
       Array.from({ length: 4 }, () =>
-        db.raw.query<{ created: string | null }>(`select create_usage_events_partition('2032-02-10T00:00:00Z') as created`),
+        db.raw.query<{ created: string | null }>(
+          `select create_usage_events_partition('2032-02-10T00:00:00Z') as created`,
+        ),
       ),
     )
     expect(asked.map(([row]) => row!.created).filter(Boolean)).toEqual(['usage_events_2032_02'])
@@ -90,7 +99,9 @@ describe('usage_events in the database', () => {
   })
 
   it('retention drops whole months older than asked, says what it dropped, and forgets their keys', async () => {
-    await db.raw.query(`select ensure_usage_events_partitions('2029-01-01T00:00:00Z', '2029-04-01T00:00:00Z')`)
+    await db.raw.query(
+      `select ensure_usage_events_partitions('2029-01-01T00:00:00Z', '2029-04-01T00:00:00Z')`,
+    )
     const tenant = newTenant()
     for (const [key, at] of [
       ['jan', '2029-01-20T00:00:00Z'],
@@ -110,7 +121,12 @@ describe('usage_events in the database', () => {
       )
     }
     // At 2029-05-10, keeping 3 months keeps February, March and April onwards.
-    const dropped = await db.raw.query<{ partition_name: string; range_start: Date; range_end: Date; event_count: number }>(
+    const dropped = await db.raw.query<{
+      partition_name: string
+      range_start: Date
+      range_end: Date
+      event_count: number
+    }>(
       `select partition_name, range_start, range_end, event_count::int as event_count
        from drop_usage_events_partitions_older_than(3, '2029-05-10T00:00:00Z')`,
     )
@@ -129,7 +145,9 @@ describe('usage_events in the database', () => {
       [tenant],
     )
     expect(keys.map((row) => row.idempotency_key)).toEqual(['apr', 'feb'])
-    const again = await db.raw.query(`select * from drop_usage_events_partitions_older_than(3, '2029-05-10T00:00:00Z')`)
+    const again = await db.raw.query(
+      `select * from drop_usage_events_partitions_older_than(3, '2029-05-10T00:00:00Z')`,
+    )
     expect(again).toEqual([])
   })
 

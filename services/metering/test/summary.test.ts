@@ -37,7 +37,9 @@ async function summary(query: string) {
 
 describe('GET /api/usage/summary', () => {
   it('sums by hour, day or month from the rollup', async () => {
-    const hourly = await summary('metric=storage.gb_hours&from=2030-03-10T00:00:00Z&to=2030-03-12T00:00:00Z&granularity=hour')
+    const hourly = await summary(
+      'metric=storage.gb_hours&from=2030-03-10T00:00:00Z&to=2030-03-12T00:00:00Z&granularity=hour',
+    )
     expect(hourly.statusCode).toBe(200)
     expect(hourly.json()).toEqual({
       metric: 'storage.gb_hours',
@@ -56,25 +58,43 @@ describe('GET /api/usage/summary', () => {
       { start: '2030-03-10T00:00:00.000Z', metric: 'storage.gb_hours', quantity: '3.75', count: 3 },
       { start: '2030-03-11T00:00:00.000Z', metric: 'storage.gb_hours', quantity: '4', count: 1 },
     ])
-    const monthly = await summary('metric=storage.gb_hours&from=2030-01-01T00:00:00Z&to=2030-12-01T00:00:00Z&granularity=month')
+    const monthly = await summary(
+      'metric=storage.gb_hours&from=2030-01-01T00:00:00Z&to=2030-12-01T00:00:00Z&granularity=month',
+    )
     expect(monthly.json().buckets).toEqual([
       { start: '2030-03-01T00:00:00.000Z', metric: 'storage.gb_hours', quantity: '7.75', count: 4 },
     ])
   })
 
   it('groups by key', async () => {
-    const byKey = await summary('metric=storage.gb_hours&from=2030-03-10T00:00:00Z&to=2030-03-11T00:00:00Z&groupBy=key')
+    const byKey = await summary(
+      'metric=storage.gb_hours&from=2030-03-10T00:00:00Z&to=2030-03-11T00:00:00Z&groupBy=key',
+    )
     expect(byKey.json().groupBy).toBe('key')
     expect(byKey.json().buckets).toEqual(
       [
-        { start: '2030-03-10T00:00:00.000Z', metric: 'storage.gb_hours', keyId: keyA, quantity: '3.5', count: 2 },
-        { start: '2030-03-10T00:00:00.000Z', metric: 'storage.gb_hours', keyId: keyB, quantity: '0.25', count: 1 },
+        {
+          start: '2030-03-10T00:00:00.000Z',
+          metric: 'storage.gb_hours',
+          keyId: keyA,
+          quantity: '3.5',
+          count: 2,
+        },
+        {
+          start: '2030-03-10T00:00:00.000Z',
+          metric: 'storage.gb_hours',
+          keyId: keyB,
+          quantity: '0.25',
+          count: 1,
+        },
       ].sort((x, y) => x.keyId.localeCompare(y.keyId)),
     )
   })
 
   it('covers whole hours, says which, and defaults to this month up to now', async () => {
-    const partial = await summary('metric=storage.gb_hours&from=2030-03-10T10:40:00Z&to=2030-03-10T10:41:00Z&granularity=hour')
+    const partial = await summary(
+      'metric=storage.gb_hours&from=2030-03-10T10:40:00Z&to=2030-03-10T10:41:00Z&granularity=hour',
+    )
     expect(partial.json()).toMatchObject({
       from: '2030-03-10T10:00:00.000Z',
       to: '2030-03-10T11:00:00.000Z',

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto'
 import type { TestDb } from '@gatehouse/db-kit/testing'
 import type { ServiceInstance } from '@gatehouse/service-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { gatewayEvent, newTenant, postGatewayEvents, submitTenantEvents, tenantEvent, tenantGet } from './factories.ts'
+import {
+  gatewayEvent,
+  newTenant,
+  postGatewayEvents,
+  submitTenantEvents,
+  tenantEvent,
+  tenantGet,
+} from './factories.ts'
 import { asTenant, closeTestApp, openTestDb, startTestApp, type TestApp } from './fixtures.ts'
 
 let db: TestDb
@@ -43,7 +50,9 @@ describe('POST /api/usage/events/:idempotencyKey/void', () => {
     const keyId = randomUUID()
     const userId = `user-${randomUUID()}`
     const key = `invoice/42?line=${randomUUID()}`
-    await submitTenantEvents(t.app, tenant, [tenantEvent({ idempotencyKey: key, quantity: '12.5' })], { keyId })
+    await submitTenantEvents(t.app, tenant, [tenantEvent({ idempotencyKey: key, quantity: '12.5' })], {
+      keyId,
+    })
     const response = await voidKey(t.app, tenant, key, 'entered twice', { userId })
     expect(response.statusCode).toBe(201)
     const { voided, void: compensating } = response.json()
@@ -61,7 +70,9 @@ describe('POST /api/usage/events/:idempotencyKey/void', () => {
     })
     expect(await rollupOf(tenant)).toEqual([{ quantity: '0.0', event_count: 0 }])
     const listed = await tenantGet(t.app, tenant, '/api/usage/events')
-    expect(listed.json().events.map((e: { quantity: string; voided: boolean }) => [e.quantity, e.voided])).toEqual(
+    expect(
+      listed.json().events.map((e: { quantity: string; voided: boolean }) => [e.quantity, e.voided]),
+    ).toEqual(
       expect.arrayContaining([
         ['12.5', true],
         ['-12.5', false],
@@ -78,7 +89,9 @@ describe('POST /api/usage/events/:idempotencyKey/void', () => {
     const tenant = newTenant()
     const event = tenantEvent({ quantity: '3' })
     await submitTenantEvents(t.app, tenant, [event])
-    const first = await voidKey(t.app, tenant, event.idempotencyKey as string, 'first', { keyId: randomUUID() })
+    const first = await voidKey(t.app, tenant, event.idempotencyKey as string, 'first', {
+      keyId: randomUUID(),
+    })
     const second = await voidKey(t.app, tenant, event.idempotencyKey as string, 'second')
     expect([first.statusCode, second.statusCode]).toEqual([201, 200])
     expect(second.json().void.id).toBe(first.json().void.id)
@@ -89,7 +102,9 @@ describe('POST /api/usage/events/:idempotencyKey/void', () => {
   it("refuses to void the gateway's own events, a void, another tenant's event or an unknown key", async () => {
     const tenant = newTenant()
     const gatewayKey = randomUUID()
-    await postGatewayEvents(t.app, [gatewayEvent(tenant, { idempotencyKey: gatewayKey, occurredAt: t.clock().toISOString() })])
+    await postGatewayEvents(t.app, [
+      gatewayEvent(tenant, { idempotencyKey: gatewayKey, occurredAt: t.clock().toISOString() }),
+    ])
     const gateway = await voidKey(t.app, tenant, gatewayKey)
     expect(gateway.statusCode).toBe(403)
     expect(gateway.json().code).toBe('METERING_VOID_NOT_ALLOWED')
@@ -109,7 +124,10 @@ describe('POST /api/usage/events/:idempotencyKey/void', () => {
   it('closes 35 days after the event occurred', async () => {
     const tenant = newTenant()
     const occurredAt = new Date(t.clock().getTime() - DAY)
-    const [early, late] = [tenantEvent({ occurredAt: occurredAt.toISOString() }), tenantEvent({ occurredAt: occurredAt.toISOString() })]
+    const [early, late] = [
+      tenantEvent({ occurredAt: occurredAt.toISOString() }),
+      tenantEvent({ occurredAt: occurredAt.toISOString() }),
+    ]
     await submitTenantEvents(t.app, tenant, [early, late])
     t.clock.advance(34 * DAY)
     try {

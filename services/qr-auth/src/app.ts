@@ -3,6 +3,7 @@ import {
   type Clock,
   createService,
   type LoggerSettings,
+  loggableError,
   parseTrustedProxies,
   type ServiceInstance,
   systemClock,
@@ -59,7 +60,7 @@ export function buildApp({ config, db, logger, clock = systemClock }: AppDeps): 
   const watch = createSessionWatch({
     read: (ids) => desktop.snapshots(ids),
     intervalMs: config.QR_EVENTS_WATCH_MS,
-    onError: (error) => app.log.warn({ errorName: (error as Error).name }, 'qr session watch failed'),
+    onError: (error) => app.log.warn({ error: loggableError(error) }, 'qr session watch failed'),
   })
   const payloadOf = (sessionId: string, code: string) => {
     const url = new URL(config.QR_APPROVE_URL)
@@ -67,8 +68,6 @@ export function buildApp({ config, db, logger, clock = systemClock }: AppDeps): 
     url.searchParams.set('code', code)
     return url.toString()
   }
-  // Every body here is JSON: anything else is a 415, not a string that fails validation.
-  app.removeContentTypeParser('text/plain')
   // Open event streams would hold the close open: end them first.
   app.addHook('preClose', async () => watch.close())
   app.addHook('onClose', async () => authApi.close())

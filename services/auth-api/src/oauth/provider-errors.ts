@@ -28,7 +28,11 @@ function codesOf(error: unknown): string[] {
  * the provider refuses (used twice, expired) or a sign-in the person cancelled a 400. Never a 500: nothing of it is
  * our fault, and the provider's words are not echoed.
  */
-export function providerProblem(provider: string, error: unknown): Error {
+export function providerProblem(
+  provider: string,
+  error: unknown,
+  { idTokenExpected = false }: { idTokenExpected?: boolean } = {},
+): Error {
   const unavailable = () =>
     errors
       .OAUTH_PROVIDER_UNAVAILABLE(`${provider} cannot be reached right now; try again shortly.`)
@@ -49,7 +53,9 @@ export function providerProblem(provider: string, error: unknown): Error {
     const status = (error.cause as { status?: number } | undefined)?.status ?? 0
     if (status >= 500 || status === 429) return unavailable()
   }
-  if (codesOf(error).some((code) => ID_TOKEN_CHECKS.has(code)))
+  const codes = codesOf(error)
+  // oauth4webapi reports a bad ID token signature as an invalid token-endpoint response.
+  if (codes.some((code) => ID_TOKEN_CHECKS.has(code) || (idTokenExpected && code === 'OAUTH_INVALID_RESPONSE')))
     return errors.OAUTH_INVALID_ID_TOKEN(`The ID token from ${provider} failed validation.`)
   return errors.OAUTH_PROVIDER_ERROR(`The answer from ${provider} could not be used.`)
 }

@@ -78,11 +78,11 @@ export function createOAuthProvider(
     : undefined
   if (github && githubBase && insecure(githubBase)) client.allowInsecureRequests(github)
 
-  const guarded = async <T>(work: () => Promise<T>): Promise<T> => {
+  const guarded = async <T>(work: () => Promise<T>, idTokenExpected = false): Promise<T> => {
     try {
       return await work()
     } catch (error) {
-      throw providerProblem(config.label, error)
+      throw providerProblem(config.label, error, { idTokenExpected })
     }
   }
 
@@ -124,7 +124,7 @@ export function createOAuthProvider(
           emailVerified: emailVerified === true,
           ...(typeof name === 'string' ? { name } : {}),
         }
-      }),
+      }, config.kind === 'oidc'),
   }
 }
 

@@ -2,7 +2,7 @@ import type { Database } from '@gatehouse/db-kit'
 import { and, eq, isNull } from 'drizzle-orm'
 import { type ClientInfo, recordAudit } from '../audit.ts'
 import { isUniqueViolation } from '../db/errors.ts'
-import { identities, type User, users } from '../db/schema/index.ts'
+import { identities, twoFactorBackupCodes, type User, users } from '../db/schema/index.ts'
 import { errors } from '../errors.ts'
 import { type OpenedSession, openSession, revokeSessions } from '../sessions.ts'
 import { type IssuedChallenge, issueMfaChallenge } from '../two-factor/challenges.ts'
@@ -138,8 +138,8 @@ async function resolveUser(db: Database, input: Input): Promise<{ user: User; ev
 
 /**
  * The provider vouches for the email of an existing account. If that account had not verified its email, its
- * password may have been set by someone squatting the address (account pre-hijacking): the password is removed
- * and its sessions revoked, and the owner sets a new one by reset if they want one.
+ * password (and two-factor) may have been set by someone squatting the address (account pre-hijacking): both are
+ * removed and its sessions revoked; the owner sets a new password by reset if they want one.
  */
 async function linkByVerifiedEmail(db: Database, existing: User, input: Input, email: string): Promise<User> {
   const { now, client, provider } = input
@@ -150,9 +150,17 @@ async function linkByVerifiedEmail(db: Database, existing: User, input: Input, e
     if (squattable) {
       ;[user = existing] = await tx
         .update(users)
-        .set({ emailVerifiedAt: now, passwordHash: null, updatedAt: now })
+        .set({
+          emailVerifiedAt: now,
+          passwordHash: null,
+          twoFactorSecret: null,
+          twoFactorEnabledAt: null,
+          twoFactorLastStep: null,
+          updatedAt: now,
+        })
         .where(eq(users.id, existing.id))
         .returning()
+      await tx.delete(twoFactorBackupCodes).where(eq(twoFactorBackupCodes.userId, existing.id))
       await revokeSessions(tx, { which: { userId: existing.id }, reason: 'sign_in_method_changed', now })
     }
     await recordAudit(tx, {

@@ -14,13 +14,20 @@ const MAX_EXPORT_DAYS = 400
  * GET /api/usage/export.csv: a period's raw events, voids included as negative rows linked to what they void
  * (the quantities of a period sum to its net use), streamed from the database as the client reads.
  */
-export async function exportRoutes(app: ServiceInstance, { db, concurrency }: { db: DbHandle; concurrency: number }) {
+export async function exportRoutes(
+  app: ServiceInstance,
+  { db, concurrency }: { db: DbHandle; concurrency: number },
+) {
   let running = 0
 
   app.get(
     '/export.csv',
     {
+      config: { problems: [errors.RANGE_INVALID, errors.EXPORT_BUSY] },
       schema: {
+        summary: 'Export usage events as CSV',
+        description:
+          "A period's raw events in time order, streamed; voids are rows with a negative quantity and `voids_event_id`.",
         querystring: Type.Object({
           from: Type.String({ format: 'date-time' }),
           to: Type.String({ format: 'date-time' }),
@@ -38,7 +45,9 @@ export async function exportRoutes(app: ServiceInstance, { db, concurrency }: { 
         throw errors.RANGE_INVALID(`An export covers at most ${MAX_EXPORT_DAYS} days.`)
       }
       if (running >= concurrency) {
-        throw errors.EXPORT_BUSY('Other exports are running; retry shortly.').withHeaders({ 'retry-after': '5' })
+        throw errors
+          .EXPORT_BUSY('Other exports are running; retry shortly.')
+          .withHeaders({ 'retry-after': '5' })
       }
       running += 1
       const chunks = csvChunks(exportPages(db, { tenantId, from, to, metric: request.query.metric }))
@@ -74,5 +83,8 @@ async function* replay(taken: IteratorResult<string>[], rest: AsyncGenerator<str
 }
 
 function stamp(at: Date): string {
-  return at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+  return at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
 }

@@ -11,6 +11,7 @@ import { Metric, readGatewayEvent } from '../event-input.ts'
 import type { EventStore } from '../event-store.ts'
 import { countAnswers, ingestBatch } from '../ingest.ts'
 import { monthToDate } from '../month-to-date.ts'
+import { outcomeCounter } from './outcome-metrics.ts'
 import { batchBody, FieldErrors, RejectReason, Timestamp, Uuid } from './schemas.ts'
 
 /** The gateway's batches: up to 5,000 events of a few hundred bytes. */
@@ -25,9 +26,16 @@ export async function internalRoutes(
   app: ServiceInstance,
   { db, store, clock, secret }: { db: Database; store: EventStore; clock: Clock; secret: string | undefined },
 ) {
+  const countOutcomes = outcomeCounter(app, 'gateway')
+
   app.addHook('onRequest', async (request) => {
     if (!secret) {
-      throw new ServiceError('INTERNAL_AUTH_REQUIRED', 401, 'Unauthorized', 'Internal calls are not configured.')
+      throw new ServiceError(
+        'INTERNAL_AUTH_REQUIRED',
+        401,
+        'Unauthorized',
+        'Internal calls are not configured.',
+      )
     }
     const header = request.headers[SERVICE_TOKEN_HEADER]
     await verifyServiceToken(secret, Array.isArray(header) ? header[0] : header, {
@@ -41,6 +49,9 @@ export async function internalRoutes(
     {
       bodyLimit: GATEWAY_BATCH_BYTES,
       schema: {
+        summary: "Record the gateway's usage events",
+        description:
+          'Batches of up to 5,000 events of many tenants, idempotent per (tenant, idempotencyKey): resending a batch counts nothing twice.',
         body: batchBody(GATEWAY_BATCH_EVENTS),
         response: {
           200: Type.Object({
@@ -48,7 +59,11 @@ export async function internalRoutes(
             duplicates: Type.Integer(),
             /** Only the events refused (an event that will never be accepted: the sender must not retry it). */
             rejected: Type.Array(
-              Type.Object({ index: Type.Integer(), reason: RejectReason, errors: Type.Optional(FieldErrors) }),
+              Type.Object({
+                index: Type.Integer(),
+                reason: RejectReason,
+                errors: Type.Optional(FieldErrors),
+              }),
             ),
           }),
         },
@@ -57,6 +72,7 @@ export async function internalRoutes(
     async (request) => {
       const now = clock()
       const answers = await ingestBatch(store, request.body.events, (raw) => readGatewayEvent(raw, now), now)
+      countOutcomes(answers)
       const { accepted, duplicates } = countAnswers(answers)
       const rejected = answers.flatMap(({ index, status, reason, errors }) =>
         status === 'rejected' && reason ? [{ index, reason, ...(errors ? { errors } : {}) }] : [],
@@ -69,6 +85,9 @@ export async function internalRoutes(
     '/usage/month-to-date',
     {
       schema: {
+        summary: "Tenants' use this month",
+        description:
+          'Per tenant, the sum and count of one metric (default api.request) since the start of the UTC month, from the rollup.',
         body: Type.Object({
           tenantIds: Type.Array(Uuid, { minItems: 1, maxItems: 1000 }),
           metric: Type.Optional(Type.String({ ...Metric, default: 'api.request' })),
@@ -79,7 +98,9 @@ export async function internalRoutes(
             periodStart: Timestamp,
             periodEnd: Timestamp,
             asOf: Timestamp,
-            usage: Type.Array(Type.Object({ tenantId: Uuid, quantity: Type.String(), count: Type.Integer() })),
+            usage: Type.Array(
+              Type.Object({ tenantId: Uuid, quantity: Type.String(), count: Type.Integer() }),
+            ),
           }),
         },
       },

@@ -33,4 +33,3 @@ export const EventView = Type.Object({
 export function batchBody(maxItems: number) {
   return Type.Object({ events: Type.Array(Type.Unknown(), { minItems: 1, maxItems }) })
 }
-

@@ -1,6 +1,7 @@
 import type { Database } from '@gatehouse/db-kit'
 import type { Clock, ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
+import { errors } from '../errors.ts'
 import { Metric } from '../event-input.ts'
 import { GRANULARITIES, summarize } from '../summary.ts'
 import { NullableUuid, Timestamp } from './schemas.ts'
@@ -13,7 +14,11 @@ export async function summaryRoutes(app: ServiceInstance, { db, clock }: { db: D
   app.get(
     '/summary',
     {
+      config: { problems: [errors.RANGE_INVALID] },
       schema: {
+        summary: 'Summarize usage',
+        description:
+          'Sums and counts per hour, day or month (UTC) from the hourly rollup, voids netted out; optionally per API key. Defaults: this month up to now, by day.',
         querystring: Type.Object({
           metric: Type.Optional(Metric),
           from: Type.Optional(Type.String({ format: 'date-time' })),

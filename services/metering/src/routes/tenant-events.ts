@@ -1,11 +1,13 @@
 import type { Database } from '@gatehouse/db-kit'
 import type { Clock, ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
+import { errors } from '../errors.ts'
 import { IdempotencyKey, Metric, readTenantEvent } from '../event-input.ts'
 import { listEvents } from '../event-list.ts'
 import type { EventStore } from '../event-store.ts'
 import { countAnswers, ingestBatch } from '../ingest.ts'
 import { voidEvent } from '../voids.ts'
+import { outcomeCounter } from './outcome-metrics.ts'
 import { batchBody, EventView, FieldErrors, RejectReason, Source, Uuid } from './schemas.ts'
 import { actorOf, tenantOf } from './tenant-caller.ts'
 
@@ -28,11 +30,16 @@ export async function tenantEventRoutes(
   app: ServiceInstance,
   { db, store, clock }: { db: Database; store: EventStore; clock: Clock },
 ) {
+  const countOutcomes = outcomeCounter(app, 'tenant')
+
   app.post(
     '/',
     {
       bodyLimit: TENANT_BATCH_BYTES,
       schema: {
+        summary: 'Record usage events',
+        description:
+          'One to 1,000 events, each with its idempotency key; each is answered on its own (accepted, duplicate or rejected with a reason) and the rest of the batch is stored. Metrics under `api.` are reserved.',
         body: batchBody(1000),
         response: {
           200: Type.Object({
@@ -49,6 +56,7 @@ export async function tenantEventRoutes(
       const now = clock()
       const raws = request.body.events
       const answers = await ingestBatch(store, raws, (raw) => readTenantEvent(raw, caller, now), now)
+      countOutcomes(answers)
       const results = answers.map((answer) => ({ ...answer, idempotencyKey: keyOf(raws[answer.index]) }))
       return { ...countAnswers(answers), results }
     },
@@ -58,6 +66,8 @@ export async function tenantEventRoutes(
     '/',
     {
       schema: {
+        summary: 'List usage events',
+        description: 'Newest first, cursor-paginated (`nextCursor`), voids included.',
         querystring: Type.Object({
           metric: Type.Optional(Metric),
           keyId: Type.Optional(Uuid),
@@ -67,8 +77,14 @@ export async function tenantEventRoutes(
           limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
           cursor: Type.Optional(Type.String({ maxLength: 200 })),
         }),
-        response: { 200: Type.Object({ events: Type.Array(EventView), nextCursor: Type.Union([Type.String(), Type.Null()]) }) },
+        response: {
+          200: Type.Object({
+            events: Type.Array(EventView),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+        },
       },
+      config: { problems: [errors.CURSOR_INVALID] },
     },
     async (request) => {
       const { tenantId } = tenantOf(request)
@@ -86,9 +102,19 @@ export async function tenantEventRoutes(
   app.post(
     '/:idempotencyKey/void',
     {
+      config: { problems: [errors.EVENT_NOT_FOUND, errors.VOID_NOT_ALLOWED, errors.VOID_WINDOW_CLOSED] },
       schema: {
+        summary: 'Void a usage event',
+        description:
+          'Records a compensating event (negative quantity, same hour) linked to the original; the history keeps both. 201 the first time, 200 with the same void after.',
         params: Type.Object({ idempotencyKey: IdempotencyKey }),
-        body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500, pattern: '^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$' }) }),
+        body: Type.Object({
+          reason: Type.String({
+            minLength: 1,
+            maxLength: 500,
+            pattern: '^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$',
+          }),
+        }),
         response: { 200: VoidAnswer, 201: VoidAnswer },
       },
     },
@@ -111,6 +137,7 @@ export async function tenantEventRoutes(
 }
 
 function keyOf(raw: unknown): string | null {
-  const key = raw && typeof raw === 'object' ? (raw as { idempotencyKey?: unknown }).idempotencyKey : undefined
+  const key =
+    raw && typeof raw === 'object' ? (raw as { idempotencyKey?: unknown }).idempotencyKey : undefined
   return typeof key === 'string' && key.length <= 255 ? key : null
 }

@@ -76,7 +76,10 @@ export function createMeteringSink(options: MeteringSinkOptions): MeteringSink {
   let closing: Promise<void> | undefined
 
   const send = async (events: MeteringEvent[]) => {
-    const token = await signServiceToken(options.internalSecret, { issuer: 'tenant-gateway', audience: 'metering' })
+    const token = await signServiceToken(options.internalSecret, {
+      issuer: 'tenant-gateway',
+      audience: 'metering',
+    })
     const response = await pool.request({
       path: '/internal/usage-events',
       method: 'POST',
@@ -98,7 +101,10 @@ export function createMeteringSink(options: MeteringSinkOptions): MeteringSink {
     }
     if (PERMANENT_STATUSES.has(response.statusCode)) {
       counts.rejected += events.length
-      options.log.error({ status: response.statusCode, events: events.length }, 'metering refused a usage batch')
+      options.log.error(
+        { status: response.statusCode, events: events.length },
+        'metering refused a usage batch',
+      )
       return
     }
     throw new MeteringUnavailable(response.statusCode)
@@ -141,7 +147,13 @@ export function createMeteringSink(options: MeteringSinkOptions): MeteringSink {
     },
     stats() {
       const { buffered, dropped, failedAttempts } = batcher.stats()
-      return { buffered, dropped: dropped + counts.unreadable, sent: counts.sent, failedAttempts, rejected: counts.rejected }
+      return {
+        buffered,
+        dropped: dropped + counts.unreadable,
+        sent: counts.sent,
+        failedAttempts,
+        rejected: counts.rejected,
+      }
     },
   }
 }

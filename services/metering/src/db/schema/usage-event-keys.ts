@@ -1,5 +1,5 @@
-import { index, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core'
 import { timestamptz } from '@gatehouse/db-kit/columns'
+import { index, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core'
 
 /**
  * The idempotency ledger: one row per (tenant, idempotency key), whatever month the event fell in. Not

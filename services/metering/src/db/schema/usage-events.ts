@@ -1,6 +1,6 @@
+import { timestamptz } from '@gatehouse/db-kit/columns'
 import { sql } from 'drizzle-orm'
 import { check, jsonb, numeric, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core'
-import { timestamptz } from '@gatehouse/db-kit/columns'
 
 export const EVENT_SOURCES = ['gateway', 'tenant'] as const
 export type EventSource = (typeof EVENT_SOURCES)[number]

@@ -1,5 +1,5 @@
-import { bigint, numeric, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core'
 import { timestamptz } from '@gatehouse/db-kit/columns'
+import { bigint, numeric, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core'
 
 /**
  * Sum and count per (tenant, metric, key, UTC hour), upserted in the statement that inserts the events, from the

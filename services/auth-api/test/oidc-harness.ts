@@ -1,0 +1,132 @@
+import { createServer, type IncomingMessage, request as httpRequest, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import Provider from 'oidc-provider'
+
+export interface ProviderAccount {
+  email?: string
+  email_verified?: boolean
+  name?: string
+}
+
+export const CLIENT_ID = 'gatehouse-test'
+export const CLIENT_SECRET = 'gatehouse-test-client-secret-0123456789'
+
+/**
+ * A real OpenID Connect provider (oidc-provider, with its development login and consent pages) on loopback,
+ * behind a small pass-through proxy on the issuer's port: the proxy is what a test closes to take the provider
+ * down, or tells to alter the ID token in the token endpoint's answer.
+ */
+export interface OidcHarness {
+  issuer: string
+  accounts: Map<string, ProviderAccount>
+  /** While true, the ID token's payload is changed (another `sub`) and its signature kept. */
+  tamperIdToken: boolean
+  /** Refuses connections on the issuer's port until up(). */
+  down(): Promise<void>
+  up(): Promise<void>
+  close(): Promise<void>
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+export async function startOidcProvider(options: { redirectUris: string[] }): Promise<OidcHarness> {
+  const issuerPort = await freePort()
+  const issuer = `http://127.0.0.1:${issuerPort}`
+  const accounts = new Map<string, ProviderAccount>()
+  const provider = new Provider(issuer, {
+    clients: [
+      {
+        client_id: CLIENT_ID,
+        client_secret: CLIENT_SECRET,
+        redirect_uris: options.redirectUris,
+        response_types: ['code'],
+        grant_types: ['authorization_code'],
+        token_endpoint_auth_method: 'client_secret_post',
+      },
+    ],
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    cookies: { keys: ['oidc-harness-cookie-key-0123456789'] },
+    findAccount: async (_ctx, sub) => ({
+      accountId: sub,
+      claims: async () => ({ sub, ...accounts.get(sub) }),
+    }),
+  })
+  const inner = createServer(provider.callback())
+  await new Promise<void>((resolve) => inner.listen(0, '127.0.0.1', resolve))
+  const innerPort = (inner.address() as AddressInfo).port
+
+  const harness: OidcHarness = {
+    issuer,
+    accounts,
+    tamperIdToken: false,
+    down: () => closeServer(front),
+    up: async () => {
+      front = proxy()
+      await new Promise<void>((resolve) => front.listen(issuerPort, '127.0.0.1', resolve))
+    },
+    close: async () => {
+      await closeServer(front)
+      await closeServer(inner)
+    },
+  }
+
+  const proxy = () =>
+    createServer((incoming, outgoing) => {
+      const upstream = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: innerPort,
+          method: incoming.method,
+          path: incoming.url,
+          headers: incoming.headers,
+        },
+        (answer) => {
+          if (!(harness.tamperIdToken && incoming.url?.startsWith('/token'))) {
+            outgoing.writeHead(answer.statusCode ?? 502, answer.headers)
+            answer.pipe(outgoing)
+            return
+          }
+          readAll(answer).then((body) => {
+            const tampered = Buffer.from(tamperIdToken(body.toString('utf8')))
+            outgoing.writeHead(answer.statusCode ?? 502, { ...answer.headers, 'content-length': tampered.length })
+            outgoing.end(tampered)
+          })
+        },
+      )
+      upstream.on('error', () => outgoing.destroy())
+      incoming.pipe(upstream)
+    })
+  let front: Server = proxy()
+  await new Promise<void>((resolve) => front.listen(issuerPort, '127.0.0.1', resolve))
+  return harness
+}
+
+function tamperIdToken(json: string): string {
+  const body = JSON.parse(json) as { id_token?: string }
+  if (!body.id_token) return json
+  const [header, payload, signature] = body.id_token.split('.') as [string, string, string]
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
+  claims.sub = 'someone-else'
+  const forged = Buffer.from(JSON.stringify(claims)).toString('base64url')
+  return JSON.stringify({ ...body, id_token: `${header}.${forged}.${signature}` })
+}
+
+async function readAll(stream: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks)
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve()
+    server.closeAllConnections()
+    server.close(() => resolve())
+  })
+}
