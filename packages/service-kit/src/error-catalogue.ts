@@ -47,6 +47,19 @@ export const GENERIC_ERRORS: Readonly<Record<string, ErrorRow>> = {
     'Service overloaded',
     'The service is shedding load: retry after Retry-After seconds, with backoff and jitter.',
   ],
+  SHUTTING_DOWN: [
+    503,
+    'Service unavailable',
+    'This instance is stopping: retry at once (another replica answers).',
+  ],
+  BAD_URL: [400, 'Bad request', 'Percent-encode the URL correctly.'],
+  URI_TOO_LONG: [414, 'URI too long', 'Shorten the path; send large values in the body.'],
+  REQUEST_TIMEOUT: [408, 'Request timeout', 'Send the whole request promptly; retry on a fresh connection.'],
+  HEADERS_TOO_LARGE: [
+    431,
+    'Request header fields too large',
+    'Send fewer or smaller headers (cookies included).',
+  ],
   CALLER_REQUIRED: [
     401,
     'Unauthorized',

@@ -61,7 +61,10 @@ export const loadShedding = fp(
         const { eventLoopDelay, eventLoopUtilized } = app.memoryUsage()
         return {
           overloaded: app.isUnderPressure(),
-          eventLoopDelayMs: Math.round(eventLoopDelay * 100) / 100,
+          // Infinity (null in JSON): the loop was blocked for a whole sample, so nothing could be measured.
+          eventLoopDelayMs: Number.isFinite(eventLoopDelay)
+            ? Math.round(eventLoopDelay * 100) / 100
+            : Infinity,
           eventLoopUtilization: Math.round(eventLoopUtilized * 1000) / 1000,
         }
       },

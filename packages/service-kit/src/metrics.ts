@@ -31,7 +31,6 @@ declare module 'fastify' {
 }
 
 export interface MetricsOptions {
-  service: string
   /** Bearer token /metrics requires (METRICS_TOKEN); open without. */
   token?: string
   path?: string
@@ -71,14 +70,18 @@ function serviceMetricsOf(registry: Registry): ServiceMetrics {
  * problems answered by code; 429s by rate-limit policy; process and event-loop metrics; and the service's own
  * (`app.metrics.counter(...)`).
  */
+/** The registry of one app, with process and event-loop metrics; decorated as `app.metrics` by createService. */
+export function createServiceMetrics(service: string): ServiceMetrics {
+  const registry = new Registry()
+  registry.setDefaultLabels({ service })
+  collectDefaultMetrics({ register: registry })
+  return serviceMetricsOf(registry)
+}
+
 export const metrics = fp(
   async (app: FastifyInstance, options: MetricsOptions) => {
-    const registry = new Registry()
-    registry.setDefaultLabels({ service: options.service })
-    collectDefaultMetrics({ register: registry })
-    const own = serviceMetricsOf(registry)
-    app.decorate('metrics', own)
-
+    const own = app.metrics
+    const registry = own.registry
     const labels = ['method', 'route', 'status'] as const
     const requests = own.counter('http_requests_total', 'HTTP requests answered.', labels)
     const durations = own.histogram(

@@ -308,7 +308,9 @@ export function installOpenApiDocument(app: FastifyInstance, options: OpenApiOpt
         tags: [{ name: service }],
         components: { securitySchemes: SECURITY_SCHEMES as unknown as Record<string, never> },
       },
-      transform: ({ schema, url, route }) => {
+      transform: ({ schema, url: routeUrl, route }) => {
+        // A plugin's '/' route answers with and without the slash; Fastify leaves the slashed one in route.url.
+        const url = routeUrl.length > 1 && routeUrl.endsWith('/') ? routeUrl.slice(0, -1) : routeUrl
         const own = (schema ?? {}) as Schema
         if (url.includes('*') || own.hide || route.method === 'HEAD')
           return { schema: { ...own, hide: true }, url }

@@ -3,7 +3,7 @@ import { type ErrorCatalogue, errorCatalogueOf } from './error-catalogue.ts'
 import { type ErrorRow, type ErrorTable, errorTablesOf } from './error-tables.ts'
 import type { ErrorFactory, Problem } from './errors.ts'
 import { type LoadGauge, loadShedding } from './load-shedding.ts'
-import { metrics } from './metrics.ts'
+import { createServiceMetrics, metrics } from './metrics.ts'
 import { installOpenApiDocument } from './openapi.ts'
 import {
   DEFAULT_PLATFORM_SETTINGS,
@@ -96,10 +96,9 @@ export function installPlatform(
     }
   })
   if (options.metrics !== false) {
-    app.register(metrics, {
-      service: options.name,
-      ...(settings.metricsToken ? { token: settings.metricsToken } : {}),
-    })
+    // Decorated now, not when the plugin loads: buildApp registers its own counters right after createService.
+    app.decorate('metrics', createServiceMetrics(options.name))
+    app.register(metrics, settings.metricsToken ? { token: settings.metricsToken } : {})
   }
   const shedding = options.loadShedding !== false
   if (shedding) app.register(loadShedding, settings.loadShedding)

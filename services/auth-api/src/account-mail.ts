@@ -1,6 +1,6 @@
 import type { Database } from '@gatehouse/db-kit'
-import { eq } from 'drizzle-orm'
 import type { Clock } from '@gatehouse/service-kit'
+import { eq } from 'drizzle-orm'
 import { type ClientInfo, recordAudit } from './audit.ts'
 import type { BackgroundTasks } from './background-tasks.ts'
 import { users } from './db/schema/index.ts'
@@ -67,7 +67,10 @@ export function createAccountMail(deps: {
 
     requestVerificationResend(email, client) {
       tasks.run('verification resend', async () => {
-        const [user] = await db.select().from(users).where(eq(users.email, normalizeEmail(email)))
+        const [user] = await db
+          .select()
+          .from(users)
+          .where(eq(users.email, normalizeEmail(email)))
         if (user && user.emailVerifiedAt === null) await mailVerification(user, client)
       })
     },

@@ -17,7 +17,9 @@ export function createBackgroundTasks(log: FastifyBaseLogger): BackgroundTasks {
       const running = Promise.resolve()
         .then(task)
         // Only the class and code: a driver error's message can hold SQL parameters (token hashes, emails).
-        .catch((error: unknown) => log.error({ task: label, ...errorSummary(error) }, 'background task failed'))
+        .catch((error: unknown) =>
+          log.error({ task: label, ...errorSummary(error) }, 'background task failed'),
+        )
         .finally(() => inFlight.delete(running))
       inFlight.add(running)
     },

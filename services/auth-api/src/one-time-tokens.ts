@@ -12,8 +12,7 @@ export interface MintedToken {
   hash: string
 }
 
-const TOKEN_SHAPE =
-  /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([A-Za-z0-9_-]{43})$/
+const TOKEN_SHAPE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([A-Za-z0-9_-]{43})$/
 
 export const ONE_TIME_TOKEN_MAX_LENGTH = 80
 

@@ -19,7 +19,10 @@ export async function requestPasswordReset(
   input: { email: string; now: Date; ttlSeconds: number; client: ClientInfo },
 ): Promise<{ user: User; token: string } | undefined> {
   const { now, client } = input
-  const [user] = await db.select().from(users).where(eq(users.email, normalizeEmail(input.email)))
+  const [user] = await db
+    .select()
+    .from(users)
+    .where(eq(users.email, normalizeEmail(input.email)))
   if (!user) return undefined
   const minted = mintOneTimeToken()
   await db.transaction(async (tx) => {

@@ -15,7 +15,10 @@ export interface Browser {
   jar: CookieJar
   /** Every URL requested or redirected to, in order. */
   visited: string[]
-  fetch(url: string, init?: { method?: string; body?: string; headers?: Record<string, string> }): Promise<Page>
+  fetch(
+    url: string,
+    init?: { method?: string; body?: string; headers?: Record<string, string> },
+  ): Promise<Page>
   /**
    * Follows redirects from `url` until a page that is not a redirect, or a URL `stopAt` accepts (returned
    * unrequested, status 0). `rewrite` may change a URL before it is requested.
@@ -71,7 +74,9 @@ export function createBrowser(): Browser {
     async signInAtProvider(page, login, options = {}) {
       let current = page
       for (let step = 0; step < 4; step++) {
-        const form = /<form[^>]*action="([^"]+)"[^>]*method="post"[^>]*>([\s\S]*?)<\/form>/i.exec(current.text)
+        const form = /<form[^>]*action="([^"]+)"[^>]*method="post"[^>]*>([\s\S]*?)<\/form>/i.exec(
+          current.text,
+        )
         if (!form?.[1] || current.status !== 200) return current
         const fields = new URLSearchParams()
         for (const input of (form[2] ?? '').matchAll(/<input[^>]*>/gi)) {

@@ -33,10 +33,17 @@ export async function startGitHubStandIn(client: { id: string; secret: string })
     const url = new URL(req.url ?? '/', standIn.baseUrl)
     if (url.pathname === '/login/oauth/authorize') {
       const redirectUri = url.searchParams.get('redirect_uri') ?? ''
-      if (url.searchParams.get('client_id') !== client.id || url.searchParams.get('code_challenge_method') !== 'S256')
+      if (
+        url.searchParams.get('client_id') !== client.id ||
+        url.searchParams.get('code_challenge_method') !== 'S256'
+      )
         return json(res, 400, { error: 'bad_request' })
       const code = randomBytes(10).toString('hex')
-      codes.set(code, { challenge: url.searchParams.get('code_challenge') ?? '', redirectUri, user: standIn.user })
+      codes.set(code, {
+        challenge: url.searchParams.get('code_challenge') ?? '',
+        redirectUri,
+        user: standIn.user,
+      })
       const back = new URL(redirectUri)
       back.searchParams.set('code', code)
       back.searchParams.set('state', url.searchParams.get('state') ?? '')
@@ -51,7 +58,8 @@ export async function startGitHubStandIn(client: { id: string; secret: string })
       codes.delete(form.get('code') ?? '')
       const verifier = form.get('code_verifier') ?? ''
       const challenge = createHash('sha256').update(verifier).digest('base64url')
-      if (form.get('client_secret') !== client.secret) return json(res, 401, { error: 'incorrect_client_credentials' })
+      if (form.get('client_secret') !== client.secret)
+        return json(res, 401, { error: 'incorrect_client_credentials' })
       if (!grant || grant.challenge !== challenge || grant.redirectUri !== form.get('redirect_uri'))
         return json(res, 400, { error: 'invalid_grant' })
       const token = `gho_${randomBytes(16).toString('hex')}`

@@ -82,7 +82,7 @@ export async function startMailCatcher(): Promise<MailCatcher> {
 }
 
 /** The token of a mailed link (`...#token=<token>`), from the plain-text part. */
-export function linkToken(mail: CaughtMail): string {
+export function linkToken(mail: Pick<CaughtMail, 'subject' | 'text'>): string {
   const match = /#token=([A-Za-z0-9._%-]+)/.exec(mail.text)
   if (!match?.[1]) throw new Error(`no token link in mail "${mail.subject}"`)
   return decodeURIComponent(match[1])

@@ -1,11 +1,13 @@
-import type { TestDb } from '@gatehouse/db-kit/testing'
+import { PassThrough } from 'node:stream'
+import { openPoolConnections, type TestDb } from '@gatehouse/db-kit/testing'
+import { SERVICE_TOKEN_HEADER, signServiceToken } from '@gatehouse/service-kit'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { identities, sessions, users } from '../src/db/schema/index.ts'
 import { totpCode } from '../src/two-factor/totp.ts'
 import { type Browser, createBrowser, type Page } from './browser.ts'
 import { auditEventsOf, bearer, login, me, PASSWORD, postJson, register, uniqueEmail } from './factories.ts'
-import { openTestDb, startTestApp, type TestApp } from './fixtures.ts'
+import { INTERNAL_SECRET, openTestDb, startTestApp, type TestApp } from './fixtures.ts'
 import { type GitHubStandIn, startGitHubStandIn } from './github-stand-in.ts'
 import { CLIENT_ID, CLIENT_SECRET, freePort, type OidcHarness, startOidcProvider } from './oidc-harness.ts'
 
@@ -15,6 +17,9 @@ let oidc: OidcHarness
 let github: GitHubStandIn
 let appBase: string
 let returnBase: string
+const logLines: string[] = []
+/** Every code, state and token the flows below handed out, looked for in the log at the end. */
+const handedOut: string[] = []
 
 const GITHUB_CLIENT = { id: 'Iv1.gatehouse-test', secret: 'github-test-client-secret-0123456789' }
 
@@ -42,7 +47,9 @@ beforeAll(async () => {
   returnBase = `${appBase}/app`
   oidc = await startOidcProvider({ redirectUris: [`${appBase}/api/auth/oauth/corp/callback`] })
   github = await startGitHubStandIn(GITHUB_CLIENT)
-  t = await startTestApp(db, { env: providerEnv(oidc.issuer, appBase) })
+  const stream = new PassThrough()
+  stream.on('data', (chunk: Buffer) => logLines.push(chunk.toString()))
+  t = await startTestApp(db, { env: providerEnv(oidc.issuer, appBase), logger: { level: 'debug', stream } })
   await t.app.listen({ port, host: '127.0.0.1' })
 })
 afterAll(async () => {
@@ -65,6 +72,11 @@ async function signIn(
   const first = await browser.navigate(`${appBase}/api/auth/oauth/corp?returnTo=${returnTo}`, navigation)
   const end = await browser.signInAtProvider(first, subject, navigation)
   const callback = browser.visited.findLast((url) => url.includes('/api/auth/oauth/corp/callback'))
+  for (const url of browser.visited.filter((visited) => visited.includes('/callback?'))) {
+    const params = new URL(url).searchParams
+    for (const name of ['code', 'state']) if (params.get(name)) handedOut.push(params.get(name) as string)
+  }
+  for (const cookie of await browser.jar.getCookies(appBase)) handedOut.push(cookie.value)
   return { end, callback: callback ? { ...end, url: callback } : undefined }
 }
 
@@ -76,7 +88,9 @@ async function grantOf(browser: Browser) {
     body: '{}',
   })
   expect(response.status).toBe(200)
-  return JSON.parse(response.text) as { accessToken: string; refreshToken: string; sessionId: string }
+  const grant = JSON.parse(response.text) as { accessToken: string; refreshToken: string; sessionId: string }
+  handedOut.push(grant.accessToken, grant.refreshToken)
+  return grant
 }
 
 function account(subject: string, email: string, verified = true) {
@@ -115,7 +129,11 @@ describe('OIDC sign-in through the whole redirect dance', () => {
     expect(user).toMatchObject({ oauthProvider: 'corp', oauthId: 'sub-new', passwordHash: null })
     const events = await auditEventsOf(db.db, user?.id as string)
     expect(events.filter((event) => event === 'REGISTER' || event === 'LOGIN_SUCCESS')).toEqual(['REGISTER'])
-    const list = await t.app.inject({ method: 'GET', url: '/api/auth/identities', headers: bearer(grant.accessToken) })
+    const list = await t.app.inject({
+      method: 'GET',
+      url: '/api/auth/identities',
+      headers: bearer(grant.accessToken),
+    })
     expect(list.json()).toMatchObject({
       hasPassword: false,
       identities: [{ provider: 'corp', email, emailVerified: true }],
@@ -160,7 +178,10 @@ describe('OIDC sign-in through the whole redirect dance', () => {
     const browser = createBrowser()
     await signIn(browser, 'sub-owner')
     const grant = await grantOf(browser)
-    expect((await me(t.app, grant.accessToken)).json().user).toMatchObject({ id: squatted.user.id, emailVerified: true })
+    expect((await me(t.app, grant.accessToken)).json().user).toMatchObject({
+      id: squatted.user.id,
+      emailVerified: true,
+    })
     expect((await login(t.app, squatted.email, PASSWORD)).statusCode).toBe(401)
     expect((await me(t.app, squatted.accessToken)).statusCode).toBe(401)
   })
@@ -305,7 +326,9 @@ describe('return URLs, providers and linking', () => {
     await signIn(browser, 'sub-main')
     const grant = await grantOf(browser)
     const list = async () =>
-      (await t.app.inject({ method: 'GET', url: '/api/auth/identities', headers: bearer(grant.accessToken) })).json()
+      (
+        await t.app.inject({ method: 'GET', url: '/api/auth/identities', headers: bearer(grant.accessToken) })
+      ).json()
     const [only] = (await list()).identities
     const refused = await t.app.inject({
       method: 'DELETE',
@@ -317,7 +340,12 @@ describe('return URLs, providers and linking', () => {
 
     // A second account at the provider, with another email, linked explicitly while signed in.
     account('sub-work', uniqueEmail('work'))
-    const linkStart = await postJson(t.app, '/api/auth/oauth/corp/link', { returnTo: `${returnBase}/settings` }, bearer(grant.accessToken))
+    const linkStart = await postJson(
+      t.app,
+      '/api/auth/oauth/corp/link',
+      { returnTo: `${returnBase}/settings` },
+      bearer(grant.accessToken),
+    )
     expect(linkStart.statusCode).toBe(200)
     // The same person on another device, signed in at the provider as their work account: the link's state
     // cookie comes with the answer of /link, as a browser would keep it.
@@ -339,7 +367,9 @@ describe('return URLs, providers and linking', () => {
     expect(unlinked.statusCode).toBe(204)
     expect((await list()).identities).toHaveLength(1)
     const userId = (await me(t.app, grant.accessToken)).json().user.id
-    expect(await auditEventsOf(db.db, userId)).toEqual(expect.arrayContaining(['OAUTH_LINKED', 'OAUTH_UNLINKED']))
+    expect(await auditEventsOf(db.db, userId)).toEqual(
+      expect.arrayContaining(['OAUTH_LINKED', 'OAUTH_UNLINKED']),
+    )
     const other = await register(t.app)
     const notMine = await t.app.inject({
       method: 'DELETE',
@@ -359,7 +389,12 @@ describe('return URLs, providers and linking', () => {
     const started = await postJson(t.app, '/api/auth/2fa/totp', {}, bearer(grant.accessToken))
     expect(started.statusCode).toBe(201)
     const { secret } = started.json()
-    await postJson(t.app, '/api/auth/2fa/totp/confirm', { code: totpCode(secret, t.clock()) }, bearer(grant.accessToken))
+    await postJson(
+      t.app,
+      '/api/auth/2fa/totp/confirm',
+      { code: totpCode(secret, t.clock()) },
+      bearer(grant.accessToken),
+    )
     t.clock.advance(30_000)
 
     const { end } = await signIn(browser, 'sub-mfa')
@@ -399,7 +434,11 @@ describe('GitHub (plain OAuth 2)', () => {
     expect(authorize.searchParams.get('scope')).toBe('read:user user:email')
     expect(authorize.searchParams.has('nonce')).toBe(false)
     const grant = await grantOf(browser)
-    expect((await me(t.app, grant.accessToken)).json().user).toMatchObject({ email, name: 'Octo Cat', emailVerified: true })
+    expect((await me(t.app, grant.accessToken)).json().user).toMatchObject({
+      email,
+      name: 'Octo Cat',
+      emailVerified: true,
+    })
     const [user] = await db.db.select().from(users).where(eq(users.email, email))
     expect(user).toMatchObject({ oauthProvider: 'github', oauthId: '4242' })
   })
@@ -414,5 +453,50 @@ describe('GitHub (plain OAuth 2)', () => {
     const end = await signInWithGitHub(createBrowser())
     expect(end.status).toBe(409)
     expect(problemOf(end).code).toBe('AUTH_API_OAUTH_EMAIL_NOT_VERIFIED')
+  })
+})
+
+describe.runIf(process.env.TEST_DATABASE_URL)('unlinking under concurrency (PostgreSQL)', () => {
+  it('never leaves a password-less account without a way in: of two concurrent unlinks, one wins', async () => {
+    const [user] = await db.db
+      .insert(users)
+      .values({ email: uniqueEmail('two-ids'), name: 'Two Identities', emailVerifiedAt: new Date() })
+      .returning()
+    const userId = user?.id as string
+    await db.db.insert(identities).values([
+      { userId, provider: 'corp', subject: `a-${userId}`, emailVerified: true },
+      { userId, provider: 'github', subject: `b-${userId}`, emailVerified: true },
+    ])
+    const token = await signServiceToken(INTERNAL_SECRET, { issuer: 'qr-auth', audience: 'auth-api' })
+    const session = await t.app.inject({
+      method: 'POST',
+      url: '/internal/sessions',
+      headers: { [SERVICE_TOKEN_HEADER]: token },
+      payload: { userId },
+    })
+    const { accessToken } = session.json()
+    const owned = await db.db.select().from(identities).where(eq(identities.userId, userId))
+    await openPoolConnections(db, 2)
+    const answers = await Promise.all(
+      owned.map((identity) =>
+        t.app.inject({
+          method: 'DELETE',
+          url: `/api/auth/identities/${identity.id}`,
+          headers: bearer(accessToken),
+        }),
+      ),
+    )
+    expect(answers.map((answer) => answer.statusCode).sort()).toEqual([204, 409])
+    expect(await db.db.select().from(identities).where(eq(identities.userId, userId))).toHaveLength(1)
+  })
+})
+
+describe('logs', () => {
+  it('hold no authorization code, state, cookie or token of the sign-ins above, even at debug level', () => {
+    const log = logLines.join('')
+    expect(log).toContain('/api/auth/oauth/corp/callback')
+    const secrets = handedOut.filter((value) => typeof value === 'string' && value.length >= 16)
+    expect(secrets.length).toBeGreaterThan(4)
+    for (const secret of secrets) expect(log.includes(secret)).toBe(false)
   })
 })

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, request as httpRequest, type Server } from 'node:http'
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Provider from 'oidc-provider'
 
@@ -94,7 +94,10 @@ export async function startOidcProvider(options: { redirectUris: string[] }): Pr
           }
           readAll(answer).then((body) => {
             const tampered = Buffer.from(tamperIdToken(body.toString('utf8')))
-            outgoing.writeHead(answer.statusCode ?? 502, { ...answer.headers, 'content-length': tampered.length })
+            outgoing.writeHead(answer.statusCode ?? 502, {
+              ...answer.headers,
+              'content-length': tampered.length,
+            })
             outgoing.end(tampered)
           })
         },

@@ -2,7 +2,17 @@ import { openPoolConnections, type TestDb } from '@gatehouse/db-kit/testing'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { passwordResetTokens, users } from '../src/db/schema/index.ts'
-import { auditEventsOf, bearer, login, me, PASSWORD, postJson, refresh, register, uniqueEmail } from './factories.ts'
+import {
+  auditEventsOf,
+  bearer,
+  login,
+  me,
+  PASSWORD,
+  postJson,
+  refresh,
+  register,
+  uniqueEmail,
+} from './factories.ts'
 import { openTestDb, startTestApp, type TestApp } from './fixtures.ts'
 import { type CaughtMail, linkToken, type MailCatcher, startMailCatcher } from './mail-catcher.ts'
 
@@ -22,7 +32,8 @@ afterAll(async () => {
 })
 
 const NEW_PASSWORD = 'a completely new passphrase'
-const resetMail = (to: string) => (mail: CaughtMail) => mail.to === to && /Reset your password/.test(mail.subject)
+const resetMail = (to: string) => (mail: CaughtMail) =>
+  mail.to === to && /Reset your password/.test(mail.subject)
 const requestReset = (email: string) => postJson(t.app, '/api/auth/password-reset', { email })
 const confirm = (token: string, password = NEW_PASSWORD) =>
   postJson(t.app, '/api/auth/password-reset/confirm', { token, password })
@@ -56,7 +67,10 @@ describe('POST /api/auth/password-reset', () => {
     expect(mail.text).toContain('/reset-password#token=')
     expect(mail.text).toContain('30 minutes')
     expect(smtp.mails.some((m) => m.to === unknown)).toBe(false)
-    const rows = await db.db.select().from(passwordResetTokens).where(eq(passwordResetTokens.userId, user.user.id))
+    const rows = await db.db
+      .select()
+      .from(passwordResetTokens)
+      .where(eq(passwordResetTokens.userId, user.user.id))
     expect(rows).toHaveLength(1)
     expect(rows[0]?.expiresAt.getTime()).toBe(t.clock().getTime() + 30 * 60 * 1000)
     expect(JSON.stringify(rows)).not.toContain(linkToken(mail).split('.')[1])
@@ -139,7 +153,12 @@ describe('POST /api/auth/password/change', () => {
   it('counts wrong current passwords towards the lockout', async () => {
     const user = await register(t.app)
     const change = (currentPassword: string) =>
-      postJson(t.app, '/api/auth/password/change', { currentPassword, newPassword: NEW_PASSWORD }, bearer(user.accessToken))
+      postJson(
+        t.app,
+        '/api/auth/password/change',
+        { currentPassword, newPassword: NEW_PASSWORD },
+        bearer(user.accessToken),
+      )
     for (let i = 0; i < 3; i++) expect((await change('wrong password!!')).statusCode).toBe(403)
     // Locked now: even the right one is refused, and the login too.
     expect((await change(PASSWORD)).statusCode).toBe(403)
@@ -161,7 +180,10 @@ describe.runIf(process.env.TEST_DATABASE_URL)('reset link under concurrency (Pos
     const user = await register(t.app)
     const token = await resetTokenFor(user.email)
     await openPoolConnections(db, 2)
-    const answers = await Promise.all([confirm(token, NEW_PASSWORD), confirm(token, 'another new passphrase')])
+    const answers = await Promise.all([
+      confirm(token, NEW_PASSWORD),
+      confirm(token, 'another new passphrase'),
+    ])
     expect(answers.map((answer) => answer.statusCode).sort()).toEqual([200, 400])
     const winner = answers[0]?.statusCode === 200 ? NEW_PASSWORD : 'another new passphrase'
     expect((await login(t.app, user.email, winner)).statusCode).toBe(200)

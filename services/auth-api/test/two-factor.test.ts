@@ -80,8 +80,17 @@ describe('TOTP enrolment', () => {
     expect(stored?.twoFactorSecret).toMatch(/^v1\.[0-9a-f]{8}\./)
     expect(stored?.twoFactorSecret).not.toContain(secret)
     expect(stored?.twoFactorEnabledAt).toBeNull()
-    const status = await t.app.inject({ method: 'GET', url: '/api/auth/2fa', headers: bearer(user.accessToken) })
-    expect(status.json()).toEqual({ enabled: false, enabledAt: null, enrollmentPending: true, backupCodesRemaining: 0 })
+    const status = await t.app.inject({
+      method: 'GET',
+      url: '/api/auth/2fa',
+      headers: bearer(user.accessToken),
+    })
+    expect(status.json()).toEqual({
+      enabled: false,
+      enabledAt: null,
+      enrollmentPending: true,
+      backupCodesRemaining: 0,
+    })
     // Not on until confirmed: the password alone still signs in.
     expect((await login(t.app, user.email, PASSWORD)).json().accessToken).toBeDefined()
   })
@@ -89,7 +98,12 @@ describe('TOTP enrolment', () => {
   it('turns on with a first valid code and answers ten backup codes, stored only hashed', async () => {
     const user = await register(t.app)
     const { secret } = await enroll(user)
-    const wrong = await postJson(t.app, '/api/auth/2fa/totp/confirm', { code: '000000' }, bearer(user.accessToken))
+    const wrong = await postJson(
+      t.app,
+      '/api/auth/2fa/totp/confirm',
+      { code: '000000' },
+      bearer(user.accessToken),
+    )
     expect(wrong.statusCode).toBe(401)
     expect(wrong.json().code).toBe('AUTH_API_INVALID_TWO_FACTOR_CODE')
 
@@ -104,13 +118,25 @@ describe('TOTP enrolment', () => {
     expect(backupCodes).toHaveLength(10)
     expect(new Set(backupCodes).size).toBe(10)
     for (const code of backupCodes) expect(code).toMatch(/^[2-9a-z]{5}-[2-9a-z]{5}$/)
-    const rows = await db.db.select().from(twoFactorBackupCodes).where(eq(twoFactorBackupCodes.userId, user.user.id))
+    const rows = await db.db
+      .select()
+      .from(twoFactorBackupCodes)
+      .where(eq(twoFactorBackupCodes.userId, user.user.id))
     expect(rows).toHaveLength(10)
     for (const code of backupCodes) expect(JSON.stringify(rows)).not.toContain(code.replace('-', ''))
 
-    const again = await postJson(t.app, '/api/auth/2fa/totp', { password: PASSWORD }, bearer(user.accessToken))
+    const again = await postJson(
+      t.app,
+      '/api/auth/2fa/totp',
+      { password: PASSWORD },
+      bearer(user.accessToken),
+    )
     expect(again.json().code).toBe('AUTH_API_TWO_FACTOR_ALREADY_ENABLED')
-    const status = await t.app.inject({ method: 'GET', url: '/api/auth/2fa', headers: bearer(user.accessToken) })
+    const status = await t.app.inject({
+      method: 'GET',
+      url: '/api/auth/2fa',
+      headers: bearer(user.accessToken),
+    })
     expect(status.json()).toMatchObject({ enabled: true, enrollmentPending: false, backupCodesRemaining: 10 })
     expect(await auditEventsOf(db.db, user.user.id)).toEqual(
       expect.arrayContaining(['TWO_FACTOR_ENROLLMENT_STARTED', 'TWO_FACTOR_FAILED', 'TWO_FACTOR_ENABLED']),
@@ -172,7 +198,11 @@ describe('two-step login', () => {
     const code = (user.backupCodes[3] as string).toUpperCase().replace('-', ' ')
     expect((await verify((await passwordStep(user.email)).json().mfaToken, code)).statusCode).toBe(200)
     expect((await verify((await passwordStep(user.email)).json().mfaToken, code)).statusCode).toBe(401)
-    const status = await t.app.inject({ method: 'GET', url: '/api/auth/2fa', headers: bearer(user.accessToken) })
+    const status = await t.app.inject({
+      method: 'GET',
+      url: '/api/auth/2fa',
+      headers: bearer(user.accessToken),
+    })
     expect(status.json().backupCodesRemaining).toBe(9)
     expect(await auditEventsOf(db.db, user.user.id)).toContain('BACKUP_CODE_USED')
   })
@@ -222,15 +252,26 @@ describe('managing two-factor', () => {
   it('disables with the password and a code, after which the password alone signs in again', async () => {
     const user = await userWithTwoFactor()
     const disable = (payload: object) =>
-      t.app.inject({ method: 'DELETE', url: '/api/auth/2fa/totp', payload, headers: bearer(user.accessToken) })
+      t.app.inject({
+        method: 'DELETE',
+        url: '/api/auth/2fa/totp',
+        payload,
+        headers: bearer(user.accessToken),
+      })
     expect((await disable({ code: totpCode(user.secret, t.clock()) })).statusCode).toBe(403)
     expect((await disable({ password: PASSWORD, code: '000000' })).statusCode).toBe(401)
-    expect((await disable({ password: 'wrong password!!', code: totpCode(user.secret, t.clock()) })).statusCode).toBe(403)
-    expect((await disable({ password: PASSWORD, code: totpCode(user.secret, t.clock()) })).statusCode).toBe(204)
+    expect(
+      (await disable({ password: 'wrong password!!', code: totpCode(user.secret, t.clock()) })).statusCode,
+    ).toBe(403)
+    expect((await disable({ password: PASSWORD, code: totpCode(user.secret, t.clock()) })).statusCode).toBe(
+      204,
+    )
     expect((await login(t.app, user.email, PASSWORD)).json().accessToken).toBeDefined()
     const [stored] = await db.db.select().from(users).where(eq(users.id, user.user.id))
     expect(stored).toMatchObject({ twoFactorSecret: null, twoFactorEnabledAt: null })
-    expect(await db.db.select().from(twoFactorBackupCodes).where(eq(twoFactorBackupCodes.userId, user.user.id))).toEqual([])
+    expect(
+      await db.db.select().from(twoFactorBackupCodes).where(eq(twoFactorBackupCodes.userId, user.user.id)),
+    ).toEqual([])
     expect(await auditEventsOf(db.db, user.user.id)).toContain('TWO_FACTOR_DISABLED')
   })
 
@@ -245,8 +286,13 @@ describe('managing two-factor', () => {
     expect(renewed.statusCode).toBe(200)
     const fresh = renewed.json().backupCodes as string[]
     expect(fresh).toHaveLength(10)
-    expect((await verify((await passwordStep(user.email)).json().mfaToken, user.backupCodes[1] as string)).statusCode).toBe(401)
-    expect((await verify((await passwordStep(user.email)).json().mfaToken, fresh[1] as string)).statusCode).toBe(200)
+    expect(
+      (await verify((await passwordStep(user.email)).json().mfaToken, user.backupCodes[1] as string))
+        .statusCode,
+    ).toBe(401)
+    expect(
+      (await verify((await passwordStep(user.email)).json().mfaToken, fresh[1] as string)).statusCode,
+    ).toBe(200)
   })
 
   it('reads secrets sealed under TWO_FACTOR_ENCRYPTION_KEY_PREVIOUS and re-seals them under the new key', async () => {
@@ -267,11 +313,17 @@ describe('managing two-factor', () => {
       expect(done.statusCode).toBe(200)
       const [stored] = await db.db.select().from(users).where(eq(users.id, user.user.id))
       const newBox = createTwoFactorSecretBox({ current: 'the-next-two-factor-key-0123456789abcd' })
-      expect(newBox.open(user.user.id, stored?.twoFactorSecret as string)).toEqual({ secret: user.secret, current: true })
+      expect(newBox.open(user.user.id, stored?.twoFactorSecret as string)).toEqual({
+        secret: user.secret,
+        current: true,
+      })
       // Backup codes hashed under the old key still count.
       t.clock.advance(STEP_MS)
       const { mfaToken: next } = (await login(rotated.app, user.email, PASSWORD)).json()
-      const backup = await postJson(rotated.app, '/api/auth/2fa/verify', { mfaToken: next, code: user.backupCodes[5] })
+      const backup = await postJson(rotated.app, '/api/auth/2fa/verify', {
+        mfaToken: next,
+        code: user.backupCodes[5],
+      })
       expect(backup.statusCode).toBe(200)
     } finally {
       await rotated.app.close()
@@ -282,7 +334,12 @@ describe('managing two-factor', () => {
     const keyless = await startTestApp(db, { env: { TWO_FACTOR_ENCRYPTION_KEY: '' } })
     try {
       const user = await register(keyless.app)
-      const response = await postJson(keyless.app, '/api/auth/2fa/totp', { password: PASSWORD }, bearer(user.accessToken))
+      const response = await postJson(
+        keyless.app,
+        '/api/auth/2fa/totp',
+        { password: PASSWORD },
+        bearer(user.accessToken),
+      )
       expect(response.statusCode).toBe(503)
       expect(response.json().code).toBe('AUTH_API_TWO_FACTOR_UNAVAILABLE')
     } finally {

@@ -3,7 +3,7 @@
  * process, PostgreSQL) for a tenant with 50 active ON_TASK_CREATE triggers against a tenant with none, requests
  * interleaved so both see the same machine; then condition evaluations per second, compiled closures against
  * json-rules-engine on the same 50 conditions, in this process. Needs BENCH_DATABASE_URL or TEST_DATABASE_URL (a
- * server URL; a database is created and dropped). BENCH_REQUESTS (default 1000 per tenant and concurrency) and
+ * server URL; a database is created and dropped). BENCH_REQUESTS (default 1000 per case and concurrency) and
  * BENCH_EVAL_MS (default 1000 per round) make it shorter or longer.
  */
 import { spawn } from 'node:child_process'
@@ -96,31 +96,37 @@ async function tenant(pool: Pool, name: string): Promise<Caller> {
   return caller
 }
 
+interface Case {
+  name: string
+  caller: Caller
+  type: 'LAN' | 'FIBER'
+}
+
 /** One task creation timed from the client: HTTP, the transaction, every trigger, the response. */
-async function createTask(caller: Caller, n: number): Promise<{ ms: number; runs: number }> {
+async function createTask({ caller, type }: Case, n: number): Promise<{ ms: number; runs: number }> {
   const started = performance.now()
-  const body = await expectStatus(caller.call('POST', '/api/tasks', { title: `Office LAN ${n}`, type: 'LAN' }), 201, 'create task')
+  const body = await expectStatus(caller.call('POST', '/api/tasks', { title: `Office ${type} ${n}`, type }), 201, 'create task')
   return { ms: performance.now() - started, runs: body.triggerRuns.length }
 }
 
-/** `requests` creations per tenant at `parallel` in flight, the tenants alternating request by request. */
-async function interleaved(tenants: Caller[], requests: number, parallel: number) {
-  const samples = new Map<string, number[]>(tenants.map((t) => [t.name, []]))
+/** `requests` creations per case at `parallel` in flight, the cases alternating request by request. */
+async function interleaved(cases: Case[], requests: number, parallel: number) {
+  const samples = new Map<string, number[]>(cases.map((c) => [c.name, []]))
   const runs = new Map<string, number>()
   let next = 0
-  const total = requests * tenants.length
+  const total = requests * cases.length
   await Promise.all(
     Array.from({ length: parallel }, async () => {
       while (next < total) {
         const n = next++
-        const caller = tenants[n % tenants.length]!
-        const { ms, runs: count } = await createTask(caller, n)
-        samples.get(caller.name)!.push(ms)
-        runs.set(caller.name, count)
+        const chosen = cases[n % cases.length]!
+        const { ms, runs: count } = await createTask(chosen, n)
+        samples.get(chosen.name)!.push(ms)
+        runs.set(chosen.name, count)
       }
     }),
   )
-  return tenants.map((t) => {
+  return cases.map((t) => {
     const values = samples.get(t.name)!
     return {
       name: t.name,
@@ -240,27 +246,32 @@ try {
   }
   for (const trigger of benchTriggers()) await expectStatus(loaded.call('POST', '/api/bom-triggers', trigger), 201, 'trigger')
 
-  await interleaved([baseline, loaded], 200, 4) // warm-up: JIT, pools, compiled conditions
-  const results = [
-    ...(await interleaved([baseline, loaded], REQUESTS, 1)),
-    ...(await interleaved([baseline, loaded], REQUESTS, 10)),
+  const cases: Case[] = [
+    { name: 'no triggers', caller: baseline, type: 'LAN' },
+    { name: '50, 0 match', caller: loaded, type: 'FIBER' },
+    { name: '50, 5 match', caller: loaded, type: 'LAN' },
   ]
+  await interleaved(cases, 200, 4) // warm-up: JIT, pools, compiled conditions
+  const results = [...(await interleaved(cases, REQUESTS, 1)), ...(await interleaved(cases, REQUESTS, 10))]
   const evaluation = await conditionBench()
 
   const row = (r: (typeof results)[number]) =>
     `| ${r.name.padEnd(12)} | ${String(r.parallel).padStart(8)} | ${r.p50.toFixed(2).padStart(7)} ms | ${r.p99.toFixed(2).padStart(7)} ms | ${r.mean.toFixed(2).padStart(7)} ms | ${String(r.runs).padStart(12)} |`
-  const ratio = (parallel: number) => {
-    const [none, fifty] = results.filter((r) => r.parallel === parallel)
-    return `${(fifty!.p50 / none!.p50).toFixed(2)} (p99 ${(fifty!.p99 / none!.p99).toFixed(2)})`
+  const ratio = (parallel: number, name: string) => {
+    const none = results.find((r) => r.parallel === parallel && r.name === 'no triggers')!
+    const fifty = results.find((r) => r.parallel === parallel && r.name === name)!
+    return `${(fifty.p50 / none.p50).toFixed(2)} (p99 ${(fifty.p99 / none.p99).toFixed(2)})`
   }
   const lines = [
-    `bom-triggers bench: POST /api/tasks, ${REQUESTS} per tenant and concurrency, PostgreSQL, Node ${process.version}, ${cpus().length} CPUs, load average at the end ${loadavg()[0]!.toFixed(1)}`,
+    `bom-triggers bench: POST /api/tasks, ${REQUESTS} per case and concurrency, PostgreSQL, Node ${process.version}, ${cpus().length} CPUs, load average at the end ${loadavg()[0]!.toFixed(1)}`,
     '',
-    '| tenant       | in flight |     p50    |     p99    |    mean    | trigger runs |',
+    '| tenant, task | in flight |     p50    |     p99    |    mean    | trigger runs |',
     '|--------------|----------|------------|------------|------------|--------------|',
     ...results.map(row),
     '',
-    `p50 with 50 triggers / without: ${ratio(1)} one at a time, ${ratio(10)} with 10 in flight (goal: p50 <= 5 ms and <= 2x)`,
+    ...['50, 0 match', '50, 5 match'].map(
+      (name) => `p50 ${name} / no triggers: ${ratio(1, name)} one at a time, ${ratio(10, name)} with 10 in flight (goal: p50 <= 5 ms and <= 2x)`,
+    ),
     `condition evaluations/s (50 conditions, ${evaluation.matching} matching, median of 3 rounds of ${EVAL_MS} ms): compiled ${Math.round(evaluation.compiled).toLocaleString('en')}, json-rules-engine ${Math.round(evaluation.jre).toLocaleString('en')}, ratio ${(evaluation.compiled / evaluation.jre).toFixed(0)}x (goal >= 200,000/s)`,
   ]
   process.stdout.write(`${lines.join('\n')}\n`)

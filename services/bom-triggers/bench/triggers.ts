@@ -1,6 +1,6 @@
 /**
  * The bench's 50 active triggers, all on ON_TASK_CREATE so every task creation evaluates all of them. A LAN task
- * "Office LAN n" matches 5 (four add a material, one computes the cost); the other 45 are evaluated and skipped.
+ * "Office LAN n" matches 5 (four add a material, one computes the cost); a FIBER task matches none.
  */
 export const BENCH_SKUS = ['BENCH-CABLE', 'BENCH-JACK', 'BENCH-PATCH', 'BENCH-LABEL']
 
@@ -18,7 +18,7 @@ function nonMatching(i: number): Condition {
     case 3:
       return { all: [cmp('task.type', 'eq', 'LAN'), { not: cmp('task.title', 'contains', 'Office') }] }
     default:
-      return { all: [cmp('task.type', 'neq', 'LAN'), cmp('depth', 'lt', '1')] }
+      return { all: [cmp('task.type', 'notIn', ['LAN', 'FIBER']), cmp('depth', 'lt', '1')] }
   }
 }
 

@@ -4,6 +4,7 @@ import {
   type Clock,
   createService,
   type LoggerSettings,
+  platformSettingsOf,
   type ServiceInstance,
   systemClock,
 } from '@gatehouse/service-kit'
@@ -41,6 +42,8 @@ export function buildApp({ config, db, logger, clock = systemClock }: AppDeps): 
     database: db,
     ...(config.INTERNAL_SECRET ? { internalSecret: config.INTERNAL_SECRET } : {}),
     logger: logger ?? { level: config.LOG_LEVEL, pretty: config.LOG_PRETTY },
+    // What bootService would pass, also when a test builds the app itself.
+    platform: platformSettingsOf(config),
   })
 
   // Production requires WEBHOOK_SECRET_KEY and server.ts generates one for development: only a test without it

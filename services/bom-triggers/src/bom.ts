@@ -1,6 +1,6 @@
 import type { Database } from '@gatehouse/db-kit'
-import { and, asc, eq, sql } from 'drizzle-orm'
-import { materials, type Task, taskBomItems, taskCosts, tasks } from './db/schema/index.ts'
+import { and, asc, eq, type SQL, sql } from 'drizzle-orm'
+import { type Material, materials, type Task, type TaskBomItem, taskBomItems, taskCosts, tasks } from './db/schema/index.ts'
 import type { MaterialFacts, TaskFacts } from './engine/event-context.ts'
 import type { TaskStatus } from './vocabulary.ts'
 
@@ -41,33 +41,30 @@ export async function materialBySku(tx: Database, tenantId: string, sku: string)
   return material
 }
 
-export async function materialById(tx: Database, tenantId: string, id: string) {
-  const [material] = await tx
-    .select()
+/** A catalogue material (by SKU or id) and its line on the task if it has one, in one round trip. */
+export async function materialOnTask(
+  tx: Database,
+  tenantId: string,
+  taskId: string,
+  by: { sku: string } | { id: string },
+): Promise<{ material: Material; line: TaskBomItem | undefined } | undefined> {
+  const [row] = await tx
+    .select({ material: materials, line: taskBomItems })
     .from(materials)
-    .where(and(eq(materials.tenantId, tenantId), eq(materials.id, id)))
-  return material
+    .leftJoin(taskBomItems, and(eq(taskBomItems.materialId, materials.id), eq(taskBomItems.taskId, taskId)))
+    .where(and(eq(materials.tenantId, tenantId), 'sku' in by ? eq(materials.sku, by.sku) : eq(materials.id, by.id)))
+  return row && { material: row.material, line: row.line ?? undefined }
 }
 
-export async function bomLine(tx: Database, tenantId: string, taskId: string, materialId: string) {
-  const [line] = await tx
-    .select()
-    .from(taskBomItems)
-    .where(
-      and(
-        eq(taskBomItems.tenantId, tenantId),
-        eq(taskBomItems.taskId, taskId),
-        eq(taskBomItems.materialId, materialId),
-      ),
-    )
-  return line
-}
-
-async function touchBom(tx: Database, taskId: string, now: Date) {
-  await tx
-    .update(tasks)
-    .set({ bomVersion: sql`${tasks.bomVersion} + 1`, updatedAt: now })
-    .where(eq(tasks.id, taskId))
+/**
+ * A BOM change and the task's bom_version bump in one statement (a data-modifying WITH), so each change costs one
+ * round trip. Times go as text: drizzle's postgres.js client passes parameters through unserialized.
+ */
+async function changeBom(tx: Database, taskId: string, change: SQL, now: Date) {
+  await tx.execute(sql`
+    with changed as (${change})
+    update ${tasks} set bom_version = bom_version + 1, updated_at = ${now.toISOString()}::timestamptz
+    where id = ${taskId}`)
 }
 
 export async function insertLine(
@@ -75,24 +72,20 @@ export async function insertLine(
   line: { tenantId: string; taskId: string; materialId: string; quantity: string; unitCost: string },
   now: Date,
 ) {
-  await tx.insert(taskBomItems).values({ ...line, createdAt: now, updatedAt: now })
-  await touchBom(tx, line.taskId, now)
+  const at = now.toISOString()
+  const insert = sql`insert into ${taskBomItems} (tenant_id, task_id, material_id, quantity, unit_cost, created_at, updated_at)
+    values (${line.tenantId}, ${line.taskId}, ${line.materialId}, ${line.quantity}, ${line.unitCost}, ${at}::timestamptz, ${at}::timestamptz)`
+  await changeBom(tx, line.taskId, insert, now)
 }
 
-export async function setLineQuantity(
-  tx: Database,
-  lineId: string,
-  taskId: string,
-  quantity: string,
-  now: Date,
-) {
-  await tx.update(taskBomItems).set({ quantity, updatedAt: now }).where(eq(taskBomItems.id, lineId))
-  await touchBom(tx, taskId, now)
+export async function setLineQuantity(tx: Database, lineId: string, taskId: string, quantity: string, now: Date) {
+  const update = sql`update ${taskBomItems} set quantity = ${quantity}, updated_at = ${now.toISOString()}::timestamptz
+    where id = ${lineId}`
+  await changeBom(tx, taskId, update, now)
 }
 
 export async function deleteLine(tx: Database, lineId: string, taskId: string, now: Date) {
-  await tx.delete(taskBomItems).where(eq(taskBomItems.id, lineId))
-  await touchBom(tx, taskId, now)
+  await changeBom(tx, taskId, sql`delete from ${taskBomItems} where id = ${lineId}`, now)
 }
 
 export interface CostTotals {

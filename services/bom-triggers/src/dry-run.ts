@@ -1,7 +1,7 @@
 import type { Database } from '@gatehouse/db-kit'
 import { and, eq, sql } from 'drizzle-orm'
 import { ACTIONS, ActionError } from './actions/index.ts'
-import { materialById, materialBySku, materialFacts, taskFacts } from './bom.ts'
+import { materialFacts, materialOnTask, taskFacts } from './bom.ts'
 import { tasks } from './db/schema/index.ts'
 import type { ConditionResult, FieldError } from './engine/conditions.ts'
 import type { EventContext, MaterialFacts, TaskFacts } from './engine/event-context.ts'
@@ -60,13 +60,10 @@ async function materialOf(
   tenantId: string,
   input: TestEventInput['material'],
 ): Promise<MaterialFacts> {
-  const found = input?.id
-    ? await materialById(tx, tenantId, input.id)
-    : input?.sku
-      ? await materialBySku(tx, tenantId, input.sku)
-      : undefined
+  const by = input?.id ? { id: input.id } : input?.sku ? { sku: input.sku } : undefined
+  const found = by && (await materialOnTask(tx, tenantId, NO_TASK, by))
   if (!found) throw errors.MATERIAL_NOT_FOUND('The test event names no material of the catalogue.')
-  return materialFacts(found)
+  return materialFacts(found.material)
 }
 
 async function eventOf(

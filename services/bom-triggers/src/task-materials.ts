@@ -1,15 +1,6 @@
 import type { Database } from '@gatehouse/db-kit'
 import { Decimal } from 'decimal.js'
-import {
-  bomLine,
-  deleteLine,
-  insertLine,
-  materialById,
-  materialBySku,
-  materialFacts,
-  setLineQuantity,
-  taskFacts,
-} from './bom.ts'
+import { deleteLine, insertLine, materialFacts, materialOnTask, setLineQuantity, taskFacts } from './bom.ts'
 import { errors } from './errors.ts'
 import { invalidField } from './field-errors.ts'
 import { type OperationDeps, type OperationResult, operateOnOpenTask } from './tasks.ts'
@@ -30,11 +21,15 @@ export async function addTaskMaterial(
   if (!input.materialId === !input.sku)
     throw invalidField('/body/materialId', 'give exactly one of materialId and sku')
   return operateOnOpenTask(deps, tenantId, taskId, async (tx, task, fire, now) => {
-    const material = input.materialId
-      ? await materialById(tx, tenantId, input.materialId)
-      : await materialBySku(tx, tenantId, input.sku ?? '')
-    if (!material) throw errors.MATERIAL_NOT_FOUND('No such material in the catalogue.')
-    if (await bomLine(tx, tenantId, task.id, material.id))
+    const found = await materialOnTask(
+      tx,
+      tenantId,
+      task.id,
+      input.materialId ? { id: input.materialId } : { sku: input.sku ?? '' },
+    )
+    if (!found) throw errors.MATERIAL_NOT_FOUND('No such material in the catalogue.')
+    const { material } = found
+    if (found.line)
       throw errors.MATERIAL_ALREADY_ON_TASK(
         `${material.sku} is on the task already; change its quantity instead.`,
       )
@@ -54,10 +49,9 @@ export async function addTaskMaterial(
 }
 
 async function lineOf(tx: Database, tenantId: string, taskId: string, materialId: string) {
-  const material = await materialById(tx, tenantId, materialId)
-  const line = material && (await bomLine(tx, tenantId, taskId, material.id))
-  if (!material || !line) throw errors.MATERIAL_NOT_ON_TASK()
-  return { material, line }
+  const found = await materialOnTask(tx, tenantId, taskId, { id: materialId })
+  if (!found?.line) throw errors.MATERIAL_NOT_ON_TASK()
+  return { material: found.material, line: found.line }
 }
 
 export async function changeTaskMaterialQuantity(

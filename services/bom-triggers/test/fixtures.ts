@@ -25,6 +25,8 @@ export const TEST_ENV: Record<string, string> = {
   WEBHOOK_SECRET_KEY,
   WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
   WEBHOOK_DELIVERY: 'false',
+  // The tests are not about load shedding: a busy CI machine must not turn their requests into 503s.
+  LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
 }
 
 export function testConfig(overrides: Record<string, string> = {}): Config {

@@ -3,6 +3,7 @@ import {
   type Clock,
   createService,
   type LoggerSettings,
+  platformSettingsOf,
   type ServiceInstance,
   systemClock,
 } from '@gatehouse/service-kit'
@@ -30,6 +31,8 @@ export function buildApp({ config, db, logger, clock = systemClock }: AppDeps): 
     database: db,
     ...(config.INTERNAL_SECRET ? { internalSecret: config.INTERNAL_SECRET } : {}),
     logger: logger ?? { level: config.LOG_LEVEL, pretty: config.LOG_PRETTY },
+    // What bootService would pass, also when a test builds the app itself.
+    platform: platformSettingsOf(config),
   })
   const partitions = createPartitionKeeper(db.db, { clock, monthsAhead: config.PARTITION_MONTHS_AHEAD })
   const store = createEventStore(db.db, partitions)

@@ -22,7 +22,13 @@ export function openTestDb(): Promise<TestDb> {
 }
 
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadMeteringConfig({ NODE_ENV: 'test', INTERNAL_SECRET, ...env })
+  // PGlite's work stalls the event loop for moments: no load shedding here (service-kit tests it).
+  return loadMeteringConfig({
+    NODE_ENV: 'test',
+    INTERNAL_SECRET,
+    LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
+    ...env,
+  })
 }
 
 export interface TestApp {

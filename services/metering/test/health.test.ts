@@ -1,7 +1,7 @@
 import { createTestDb, type TestDb } from '@gatehouse/db-kit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../src/app.ts'
-import { loadMeteringConfig } from '../src/config.ts'
+import { testConfig } from './fixtures.ts'
 
 let db: TestDb
 
@@ -15,7 +15,7 @@ afterAll(async () => db?.close())
 
 describe('metering health', () => {
   it('answers liveness and readiness under its public prefix', async () => {
-    const app = buildApp({ config: loadMeteringConfig({}), db, logger: false })
+    const app = buildApp({ config: testConfig(), db, logger: false })
     const health = await app.inject({ method: 'GET', url: '/api/usage/health' })
     expect(health.statusCode).toBe(200)
     expect(health.json()).toMatchObject({ status: 'ok', service: 'metering' })

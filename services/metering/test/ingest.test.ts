@@ -74,7 +74,7 @@ describe('POST /api/usage/events', () => {
       tenantEvent({ metric: 'api.request' }),
       tenantEvent({ occurredAt: new Date(now.getTime() - 36 * DAY).toISOString() }),
       tenantEvent({ occurredAt: new Date(now.getTime() + 6 * 60 * 1000).toISOString() }),
-      tenantEvent({ properties: { note: 'nul \u0000 here' } }),
+      tenantEvent({ properties: { note: 'half a pair \ud800 here' } }),
       tenantEvent({ idempotencyKey: 'void:abc' }),
       'not an object',
       tenantEvent({ quantity: '-1' }),

@@ -5,6 +5,7 @@ import {
   type LoggerSettings,
   loggableError,
   parseTrustedProxies,
+  platformSettingsOf,
   type ServiceInstance,
   systemClock,
 } from '@gatehouse/service-kit'
@@ -40,6 +41,7 @@ export function buildApp({ config, db, logger, clock = systemClock }: AppDeps): 
     trustProxy: parseTrustedProxies(config.TRUST_PROXY),
     ...(config.INTERNAL_SECRET ? { internalSecret: config.INTERNAL_SECRET } : {}),
     logger: logger ?? { level: config.LOG_LEVEL, pretty: config.LOG_PRETTY },
+    platform: platformSettingsOf(config),
   })
 
   const desktop = createDesktopSessions(db.db, {

@@ -2,19 +2,17 @@ import { randomUUID } from 'node:crypto'
 import type { TestDb } from '@gatehouse/db-kit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSession, decide, phoneHeadersFor } from './factories.ts'
-import { openQrDb, type QrApp, startQrApp } from './fixtures.ts'
+import { openQrTestEnv, type QrApp, type QrTestEnv } from './fixtures.ts'
 
 let db: TestDb
 let t: QrApp
+let env: QrTestEnv
 
 beforeAll(async () => {
-  db = await openQrDb()
-  t = await startQrApp(db, { authApiUrl: 'http://127.0.0.1:1' })
+  env = await openQrTestEnv()
+  ;({ db, t } = env)
 })
-afterAll(async () => {
-  await t?.app.close()
-  await db?.close()
-})
+afterAll(() => env?.close())
 
 const countSessions = async () =>
   Number((await db.raw.query<{ n: number }>('select count(*)::int as n from auth_sessions'))[0]?.n)

@@ -3,22 +3,26 @@ import { inArray } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { authSessions } from '../src/db/schema/index.ts'
 import { approvedSession, createSession, exchange, exchangeableSession, registerUser } from './factories.ts'
-import { type AuthApi, CRON_SECRET, openQrDb, type QrApp, startAuthApi, startQrApp } from './fixtures.ts'
+import {
+  type AuthApi,
+  CRON_SECRET,
+  openQrTestEnv,
+  type QrApp,
+  type QrTestEnv,
+  startQrApp,
+} from './fixtures.ts'
 
 let db: TestDb
 let authApi: AuthApi
 let t: QrApp
+let env: QrTestEnv
 
 beforeAll(async () => {
-  authApi = await startAuthApi()
-  db = await openQrDb()
-  t = await startQrApp(db, { authApiUrl: authApi.url })
+  env = await openQrTestEnv({ authApi: true })
+  ;({ db, t } = env)
+  authApi = env.authApi as AuthApi
 })
-afterAll(async () => {
-  await t?.app.close()
-  await db?.close()
-  await authApi?.close()
-})
+afterAll(() => env?.close())
 
 function cleanup(app = t.app, headers: Record<string, string> = { authorization: `Bearer ${CRON_SECRET}` }) {
   return app.inject({ method: 'POST', url: '/api/admin/cleanup-qr-sessions', headers })

@@ -1,23 +1,18 @@
 import { randomUUID } from 'node:crypto'
-import type { TestDb } from '@gatehouse/db-kit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { codeIn, createSession, decide, poll, scan } from './factories.ts'
-import { openQrDb, type QrApp, startQrApp } from './fixtures.ts'
+import { openQrTestEnv, type QrApp, type QrTestEnv } from './fixtures.ts'
 import { decodeQrPng, decodeQrSvg } from './qr-decode.ts'
 
-let db: TestDb
 let t: QrApp
+let env: QrTestEnv
 const phoneUser = randomUUID()
 
 beforeAll(async () => {
-  db = await openQrDb()
-  // The desktop's calls never reach auth-api.
-  t = await startQrApp(db, { authApiUrl: 'http://127.0.0.1:1' })
+  env = await openQrTestEnv()
+  ;({ t } = env)
 })
-afterAll(async () => {
-  await t?.app.close()
-  await db?.close()
-})
+afterAll(() => env?.close())
 
 function image(id: string, kind: 'svg' | 'png', headers: Record<string, string>, query = '') {
   return t.app.inject({ method: 'GET', url: `/api/qr/sessions/${id}/qr.${kind}${query}`, headers })

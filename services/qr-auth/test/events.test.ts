@@ -3,21 +3,19 @@ import type { TestDb } from '@gatehouse/db-kit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openEventStream } from './event-stream.ts'
 import { codeIn, createSession, decide, scan } from './factories.ts'
-import { openQrDb, type QrApp, startQrApp } from './fixtures.ts'
+import { openQrTestEnv, type QrApp, type QrTestEnv, startQrApp } from './fixtures.ts'
 
 let db: TestDb
 let t: QrApp
 let base: string
+let env: QrTestEnv
 
 beforeAll(async () => {
-  db = await openQrDb()
-  t = await startQrApp(db, { authApiUrl: 'http://127.0.0.1:1', env: { QR_EVENTS_HEARTBEAT_SECONDS: '1' } })
+  env = await openQrTestEnv({ env: { QR_EVENTS_HEARTBEAT_SECONDS: '1' } })
+  ;({ db, t } = env)
   base = await t.app.listen({ port: 0, host: '127.0.0.1' })
 })
-afterAll(async () => {
-  await t?.app.close()
-  await db?.close()
-})
+afterAll(() => env?.close())
 
 function events(id: string, pollToken: string, viaQuery = false) {
   const url = `${base}/api/qr/sessions/${id}/events${viaQuery ? `?pollToken=${pollToken}` : ''}`

@@ -15,22 +15,19 @@ import {
   registerUser,
   scan,
 } from './factories.ts'
-import { type AuthApi, openQrDb, type QrApp, startAuthApi, startQrApp } from './fixtures.ts'
+import { type AuthApi, openQrTestEnv, type QrApp, type QrTestEnv, startQrApp } from './fixtures.ts'
 
 let db: TestDb
 let authApi: AuthApi
 let t: QrApp
+let env: QrTestEnv
 
 beforeAll(async () => {
-  authApi = await startAuthApi()
-  db = await openQrDb()
-  t = await startQrApp(db, { authApiUrl: authApi.url })
+  env = await openQrTestEnv({ authApi: true })
+  ;({ db, t } = env)
+  authApi = env.authApi as AuthApi
 })
-afterAll(async () => {
-  await t?.app.close()
-  await db?.close()
-  await authApi?.close()
-})
+afterAll(() => env?.close())
 
 async function authApiSessionCount(userId: string): Promise<number> {
   const [row] = await authApi.db.raw.query<{ count: number }>(

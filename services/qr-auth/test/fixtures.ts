@@ -9,14 +9,18 @@ import {
   type TestClock,
 } from '@gatehouse/service-kit'
 import { buildApp as buildAuthApi } from '../../auth-api/src/app.ts'
-import { loadAuthApiConfig } from '../../auth-api/src/config.ts'
+import {
+  INTERNAL_SECRET as AUTH_API_INTERNAL_SECRET,
+  testConfig as authApiTestConfig,
+  openTestDb as openAuthApiTestDb,
+} from '../../auth-api/test/fixtures.ts'
 import { buildApp } from '../src/app.ts'
 import { type Config, loadQrAuthConfig } from '../src/config.ts'
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url))
-const AUTH_API_MIGRATIONS_DIR = fileURLToPath(new URL('../../auth-api/migrations', import.meta.url))
 
-export const INTERNAL_SECRET = 'test-internal-secret-0123456789abcdef'
+// The one INTERNAL_SECRET of the platform: the gateway's context, qr-auth's service token, auth-api's check.
+export const INTERNAL_SECRET = AUTH_API_INTERNAL_SECRET
 export const CRON_SECRET = 'test-cron-secret-0123456789abcdefghijkl'
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
@@ -26,6 +30,9 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     CRON_SECRET,
     // Event streams re-read their sessions quickly, so tests wait milliseconds for a tick, not seconds.
     QR_EVENTS_WATCH_MS: '20',
+    // A cold import or a WASM database stalls the test's event loop for a moment: no shedding here
+    // (service-kit tests load shedding itself).
+    LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...overrides,
   })
 }
@@ -89,16 +96,10 @@ export interface AuthApi {
   close(): Promise<void>
 }
 
+/** auth-api as its own tests configure it (their fixtures keep up with its settings). */
 export async function startAuthApi(): Promise<AuthApi> {
-  const db = await createTestDb({ migrationsDir: AUTH_API_MIGRATIONS_DIR, service: 'auth-api' })
-  const config = loadAuthApiConfig({
-    NODE_ENV: 'test',
-    INTERNAL_SECRET,
-    CRON_SECRET,
-    RATE_LIMIT_LOGIN_PER_IP: '100000',
-    RATE_LIMIT_LOGIN_PER_ACCOUNT: '100000',
-    RATE_LIMIT_REGISTER_PER_IP: '100000',
-  })
+  const db = await openAuthApiTestDb()
+  const config = authApiTestConfig()
   const app = buildAuthApi({ config, db, logger: false })
   const url = await app.listen({ port: 0, host: '127.0.0.1' })
   return {
@@ -116,4 +117,37 @@ export async function startAuthApi(): Promise<AuthApi> {
 export async function phoneHeaders(userId: string): Promise<Record<string, string>> {
   const context = await signInternalContext(INTERNAL_SECRET, { userId, scopes: [] }, { audience: 'qr-auth' })
   return { [INTERNAL_CONTEXT_HEADER]: context }
+}
+
+/** Where the desktop's and phone's tests point qr-auth: nothing listens there, and they never exchange. */
+const NO_AUTH_API = 'http://127.0.0.1:1'
+
+export interface QrTestEnv {
+  db: TestDb
+  t: QrApp
+  /** Only when asked for: a real auth-api the exchange reaches. */
+  authApi: AuthApi | undefined
+  close(): Promise<void>
+}
+
+/** A test file's database and app (and auth-api when the file exchanges), undone by close(). */
+export async function openQrTestEnv(
+  options: { authApi?: boolean; env?: Record<string, string> } = {},
+): Promise<QrTestEnv> {
+  const authApi = options.authApi ? await startAuthApi() : undefined
+  const db = await openQrDb()
+  const t = await startQrApp(db, {
+    authApiUrl: authApi?.url ?? NO_AUTH_API,
+    ...(options.env ? { env: options.env } : {}),
+  })
+  return {
+    db,
+    t,
+    authApi,
+    async close() {
+      await t.app.close()
+      await db.close()
+      await authApi?.close()
+    },
+  }
 }

@@ -14,23 +14,20 @@ import {
   scan,
   sessionsOf,
 } from './factories.ts'
-import { type AuthApi, openQrDb, type QrApp, startAuthApi, startQrApp } from './fixtures.ts'
+import { type AuthApi, openQrTestEnv, type QrApp, type QrTestEnv } from './fixtures.ts'
 import { decodeQrPng } from './qr-decode.ts'
 
 let db: TestDb
 let authApi: AuthApi
 let t: QrApp
+let env: QrTestEnv
 
 beforeAll(async () => {
-  authApi = await startAuthApi()
-  db = await openQrDb()
-  t = await startQrApp(db, { authApiUrl: authApi.url })
+  env = await openQrTestEnv({ authApi: true })
+  ;({ db, t } = env)
+  authApi = env.authApi as AuthApi
 })
-afterAll(async () => {
-  await t?.app.close()
-  await db?.close()
-  await authApi?.close()
-})
+afterAll(() => env?.close())
 
 describe('QR login, desktop to phone and back', () => {
   it('gives the desktop the grant of a password login for the user who scanned and approved', async () => {

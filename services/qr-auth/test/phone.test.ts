@@ -5,19 +5,17 @@ import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { authSessions } from '../src/db/schema/index.ts'
 import { codeIn, createSession, decide, scan } from './factories.ts'
-import { openQrDb, type QrApp, startQrApp } from './fixtures.ts'
+import { openQrTestEnv, type QrApp, type QrTestEnv } from './fixtures.ts'
 
 let db: TestDb
 let t: QrApp
+let env: QrTestEnv
 
 beforeAll(async () => {
-  db = await openQrDb()
-  t = await startQrApp(db, { authApiUrl: 'http://127.0.0.1:1' })
+  env = await openQrTestEnv()
+  ;({ db, t } = env)
 })
-afterAll(async () => {
-  await t?.app.close()
-  await db?.close()
-})
+afterAll(() => env?.close())
 
 async function storedSession(id: string) {
   const [row] = await db.db.select().from(authSessions).where(eq(authSessions.id, id))

@@ -4,13 +4,18 @@ import {
   createService,
   type LoggerSettings,
   parseTrustedProxies,
+  SESSION_REVOKED_CHANNEL,
   type ServiceInstance,
   systemClock,
 } from '@gatehouse/service-kit'
 import { adminAuth } from './callers/admin-auth.ts'
+import { createAuthApiLookups } from './callers/auth-api-lookups.ts'
+import { createSessionGuard } from './callers/session-guard.ts'
 import { createTenantResolver } from './callers/tenant-resolution.ts'
 import { createUserTokenVerifier } from './callers/user-tokens.ts'
 import type { Config } from './config.ts'
+import { docsRoutes } from './docs/docs-routes.ts'
+import { corsPolicy } from './infra/cors.ts'
 import { createInvalidationBus, invalidationChannel } from './infra/invalidation.ts'
 import { pendingWrites } from './infra/pending-writes.ts'
 import { rateLimiting } from './infra/rate-limit.ts'
@@ -24,6 +29,7 @@ import { tenantKeyRoutes } from './keys/tenant-key-routes.ts'
 import { proxyRoutes } from './proxy/proxy-routes.ts'
 import { upstreamsOf } from './proxy/route-table.ts'
 import { memberRoutes } from './tenants/member-routes.ts'
+import { createMemberUsers } from './tenants/member-users.ts'
 import type { TenantAccess } from './tenants/memberships.ts'
 import { tenantRoutes } from './tenants/tenant-routes.ts'
 import { discardUsage, type UsageSink } from './usage/usage-sink.ts'
@@ -70,7 +76,22 @@ export async function buildApp({
     acceptLegacy: config.LEGACY_API_KEYS,
     onVerified: (keyId, at) => lastUsed.add({ keyId, at }),
   })
-  const users = createUserTokenVerifier(config, clock)
+  // auth-api ends sessions: heard on Redis within a second, asked of auth-api at most every KEY_CACHE_TTL_MS.
+  const lookups = createAuthApiLookups({ baseUrl: config.authInternalUrl, internalSecret: config.INTERNAL_SECRET })
+  const revocations = createInvalidationBus({
+    redisUrl: config.REDIS_URL,
+    log,
+    channel: SESSION_REVOKED_CHANNEL,
+    listenOnly: true,
+  })
+  const sessions = createSessionGuard({
+    lookups,
+    revocations,
+    cacheTtlMs: config.KEY_CACHE_TTL_MS,
+    tokenLifetimeMs: config.AUTH_ACCESS_TOKEN_TTL * 1000,
+    clock,
+  })
+  const users = createUserTokenVerifier(config, clock, sessions)
   const tenants = createTenantResolver({ db: db.db, keys, users, accessCache })
   const auditTokens =
     config.AUDIT_INTERNAL_TOKENS === 'true' ||
@@ -79,16 +100,27 @@ export async function buildApp({
   const usage = usageSink ?? discardUsage
 
   // Fastify closes plugins in reverse order: buffered writes are flushed before the Redis connections close.
+  await app.register(corsPolicy, { origins: config.corsOrigins })
   await app.register(invalidationChannel, { bus })
+  await app.register(invalidationChannel, { bus: revocations })
+  app.addHook('onClose', () => lookups.close())
   await app.register(rateLimiting, { redisUrl: config.REDIS_URL, failOpen: config.RATE_LIMIT_FAIL_OPEN })
   await app.register(pendingWrites, { writers: [lastUsed, audit, usage] })
   const limiter = app.rateLimiter
 
   const deps = { db: db.db, clock, bus }
+  const adminLimits = {
+    read: { max: config.ADMIN_RATE_LIMIT_MAX, windowMs: config.ADMIN_RATE_LIMIT_WINDOW_MS },
+    write: { max: config.ADMIN_WRITE_RATE_LIMIT_MAX, windowMs: config.ADMIN_RATE_LIMIT_WINDOW_MS },
+  }
   await app.register(async (admin) => {
-    await admin.register(adminAuth, { users })
+    await admin.register(adminAuth, { users, limiter, limits: adminLimits })
     await admin.register(tenantRoutes, { prefix: '/api/tenants', ...deps })
-    await admin.register(memberRoutes, { prefix: '/api/tenants', ...deps })
+    await admin.register(memberRoutes, {
+      prefix: '/api/tenants',
+      ...deps,
+      users: createMemberUsers({ lookups, clock }),
+    })
     await admin.register(tenantKeyRoutes, {
       prefix: '/api/tenants',
       ...deps,
@@ -97,6 +129,7 @@ export async function buildApp({
     })
   })
   await app.register(keyRoutes, { prefix: '/api/keys', keys, limiter, config })
+  await app.register(docsRoutes, { upstreams: upstreamsOf(config), clock })
   await app.register(proxyRoutes, {
     upstreams: upstreamsOf(config),
     config,

@@ -16,7 +16,14 @@ const url = (fallback: string) => Type.String({ default: fallback, pattern: '^ht
 
 const gatewayEnv = {
   ...serviceEnv('tenant-gateway'),
+  /** The longest a client waits for an upstream: queueing for a connection, connecting and the answer's headers. */
   UPSTREAM_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100 }),
+  /** Keep-alive connections per upstream. */
+  UPSTREAM_CONNECTIONS: Type.Integer({ default: 128, minimum: 1, maximum: 4096 }),
+  /** Requests that may wait for a connection of one upstream; past it the gateway answers 503 at once. */
+  UPSTREAM_MAX_QUEUE: Type.Integer({ default: 256, minimum: 0, maximum: 100_000 }),
+  /** Browser origins allowed to call the API (comma-separated, e.g. https://app.example.com); none by default. */
+  CORS_ORIGINS: Type.String({ default: '', pattern: '^(\\s*https?://[^\\s,/]+\\s*(,|$))*$' }),
   /** Comma-separated addresses/CIDRs of load balancers in front of the gateway; unset or `none` = the socket address. */
   TRUST_PROXY: Type.Optional(Type.String()),
 
@@ -35,6 +42,10 @@ const gatewayEnv = {
   AUTH_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   AUTH_JWT_ISSUER: Type.String({ default: 'gatehouse-auth-api' }),
   AUTH_JWT_AUDIENCE: Type.String({ default: 'gatehouse' }),
+  /** auth-api's ACCESS_TOKEN_TTL: a user token claiming a longer life (exp - iat) is refused. */
+  AUTH_ACCESS_TOKEN_TTL: Type.Integer({ default: 900, minimum: 30 }),
+  /** auth-api's /internal/* (users, session status), authenticated with INTERNAL_SECRET; default AUTH_API_URL. */
+  AUTH_INTERNAL_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   /** The seeds' HS256 access-token secret, accepted besides the JWKS when set. */
   JWT_ACCESS_SECRET: secretEnv(),
 
@@ -47,6 +58,10 @@ const gatewayEnv = {
   /** Per client IP, for every other request on public routes and for /api/keys/verify. */
   PUBLIC_RATE_LIMIT_MAX: Type.Integer({ default: 600, minimum: 1 }),
   PUBLIC_RATE_LIMIT_WINDOW_MS: Type.Integer({ default: 60_000, minimum: 1_000 }),
+  /** Per user and window on the admin routes (/api/tenants/*): reads, and changes (POST, PUT, DELETE). */
+  ADMIN_RATE_LIMIT_MAX: Type.Integer({ default: 300, minimum: 1 }),
+  ADMIN_WRITE_RATE_LIMIT_MAX: Type.Integer({ default: 60, minimum: 1 }),
+  ADMIN_RATE_LIMIT_WINDOW_MS: Type.Integer({ default: 60_000, minimum: 1_000 }),
 
   /**
    * Record every identity-carrying internal token in verification_tokens. `auto`: on with PostgreSQL, off on the
@@ -78,7 +93,11 @@ function parse<R extends (typeof SECRETS)[number]>(
   requiredSecrets: readonly R[],
   devSecretsFile?: string,
 ) {
-  const config = loadServiceConfig(configSchema, env, { requiredSecrets, devSecretsFile })
+  const config = loadServiceConfig(configSchema, env, {
+    requiredSecrets,
+    devSecretsFile,
+    withoutInternalSecret: !requiredSecrets.includes('INTERNAL_SECRET' as R),
+  })
   if (config.API_KEY_PEPPER_PREVIOUS && config.API_KEY_PEPPER_PREVIOUS === config.API_KEY_PEPPER) {
     throw new ConfigError(['API_KEY_PEPPER_PREVIOUS: must differ from API_KEY_PEPPER'])
   }
@@ -91,6 +110,8 @@ export type Config = Readonly<
     upstreamUrls: Readonly<Record<string, string>>
     keyRotationOverlapMs: number
     jwksUrl: string
+    authInternalUrl: string
+    corsOrigins: readonly string[]
   }
 >
 
@@ -120,6 +141,12 @@ export function loadTenantGatewayConfig(
     upstreamUrls: Object.freeze(upstreamUrls),
     keyRotationOverlapMs: durationMs(config.KEY_ROTATION_OVERLAP),
     jwksUrl: config.AUTH_JWKS_URL ?? new URL('/.well-known/jwks.json', upstreamUrls['auth-api']).toString(),
+    authInternalUrl: config.AUTH_INTERNAL_URL ?? String(upstreamUrls['auth-api']),
+    corsOrigins: Object.freeze(
+      config.CORS_ORIGINS.split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    ),
   })
 }
 
@@ -132,7 +159,7 @@ export function loadTenantGatewayConfigOrExit(): Config {
 
 /** What the operator commands (backfill, pepper status) need: the peppers and the database, no INTERNAL_SECRET. */
 export type OperatorConfig = Readonly<
-  Pick<Config, 'API_KEY_PEPPER' | 'API_KEY_PEPPER_PREVIOUS' | 'DATABASE_URL' | 'DATA_DIR'>
+  Pick<Config, 'API_KEY_PEPPER' | 'API_KEY_PEPPER_PREVIOUS' | 'DATABASE_URL' | 'DATA_DIR' | 'NODE_ENV'>
 >
 
 export function loadOperatorConfig(env: Env, options: { devSecretsFile?: string } = {}): OperatorConfig {
@@ -142,6 +169,7 @@ export function loadOperatorConfig(env: Env, options: { devSecretsFile?: string 
     API_KEY_PEPPER_PREVIOUS: config.API_KEY_PEPPER_PREVIOUS,
     DATABASE_URL: config.DATABASE_URL,
     DATA_DIR: config.DATA_DIR,
+    NODE_ENV: config.NODE_ENV,
   })
 }
 

@@ -18,9 +18,12 @@ export const errors = defineErrors({
   KEY_NOT_FOUND: [404, 'API key not found'],
   KEY_REVOKED: [409, 'API key revoked'],
   MEMBER_NOT_FOUND: [404, 'Member not found'],
+  USER_NOT_FOUND: [404, 'User not found'],
+  BODY_TOO_LARGE: [413, 'Payload too large'],
   LAST_OWNER: [409, 'Tenant needs an owner'],
   RATE_LIMIT_UNAVAILABLE: [503, 'Rate limiting unavailable'],
   AUTH_UNAVAILABLE: [503, 'Service unavailable'],
   UPSTREAM_UNAVAILABLE: [503, 'Service unavailable'],
+  UPSTREAM_BUSY: [503, 'Service busy'],
   UPSTREAM_TIMEOUT: [504, 'Gateway timeout'],
 })

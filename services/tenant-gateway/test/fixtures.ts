@@ -1,9 +1,16 @@
+import { randomUUID } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { generateSigningKey, type SigningKey } from '@gatehouse/crypto'
 import { createDb, type DbHandle } from '@gatehouse/db-kit'
 import { createTestDb, type TestDb } from '@gatehouse/db-kit/testing'
-import type { Clock, LoggerSettings, ServiceInstance } from '@gatehouse/service-kit'
+import {
+  type Clock,
+  type LoggerSettings,
+  SERVICE_TOKEN_HEADER,
+  type ServiceInstance,
+  verifyServiceToken,
+} from '@gatehouse/service-kit'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { SignJWT } from 'jose'
 import { buildApp } from '../src/app.ts'
@@ -30,36 +37,64 @@ export async function secondHandle(db: TestDb): Promise<{ handle: DbHandle; clos
 /** Where the tests' clocks start (`createTestClock(TEST_START)`). */
 export const TEST_START = new Date('2030-01-01T00:00:00Z')
 
-/** auth-api's stand-in: a JWKS endpoint and a way to mint user access tokens. */
+/**
+ * auth-api's stand-in: a JWKS endpoint, a way to mint user access tokens (as auth-api does: EdDSA, `kid`, typ
+ * at+jwt, `sid`), and the internal routes the gateway asks (a user exists once a token was minted for them; a
+ * session is active until `endSession`), behind a real service-token check.
+ */
 export interface AuthStub {
+  /** Base URL of the stand-in (AUTH_INTERNAL_URL). */
+  url: string
   jwksUrl: string
   key: SigningKey
   tokenFor(
     userId: string,
-    options?: { now?: Date; issuer?: string; audience?: string; ttlSeconds?: number },
+    options?: { now?: Date; issuer?: string; audience?: string; ttlSeconds?: number; sessionId?: string },
   ): Promise<string>
+  /** What auth-api answers for this session from now on: revoked. */
+  endSession(sessionId: string): void
+  /** How often the gateway asked about sessions (to tell a cached answer from a fresh one). */
+  sessionLookups(): number
   close(): Promise<void>
 }
 
 export async function startAuthStub(): Promise<AuthStub> {
   const key = await generateSigningKey()
-  const server = createServer((request, response) => {
-    if (request.url === '/.well-known/jwks.json') {
+  const users = new Set<string>()
+  const ended = new Set<string>()
+  let lookups = 0
+  const server = createServer(async (request, response) => {
+    const send = (status: number, body: unknown) => {
+      response.statusCode = status
       response.setHeader('content-type', 'application/json')
-      response.end(JSON.stringify({ keys: [key.publicJwk] }))
-      return
+      response.end(JSON.stringify(body))
     }
-    response.statusCode = 404
-    response.end()
+    if (request.url === '/.well-known/jwks.json') return send(200, { keys: [key.publicJwk] })
+    const internal = /^\/internal\/(users|sessions)\/([^/?]+)$/.exec(request.url ?? '')
+    if (!internal) return send(404, {})
+    try {
+      await verifyServiceToken(INTERNAL_SECRET, request.headers[SERVICE_TOKEN_HEADER] as string, {
+        audience: 'auth-api',
+        allowedIssuers: ['tenant-gateway'],
+      })
+    } catch {
+      return send(401, {})
+    }
+    const id = decodeURIComponent(internal[2]!)
+    if (internal[1] === 'users') return users.has(id) ? send(200, { id, active: true }) : send(404, {})
+    lookups += 1
+    return send(200, { active: !ended.has(id) })
   })
   const url = await listen(server)
   return {
+    url,
     jwksUrl: `${url}/.well-known/jwks.json`,
     key,
     async tokenFor(userId, options = {}) {
+      users.add(userId)
       const now = Math.floor((options.now ?? new Date()).getTime() / 1000)
-      return new SignJWT({})
-        .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
+      return new SignJWT({ sid: options.sessionId ?? randomUUID() })
+        .setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: 'at+jwt' })
         .setSubject(userId)
         .setIssuer(options.issuer ?? 'gatehouse-auth-api')
         .setAudience(options.audience ?? 'gatehouse')
@@ -67,6 +102,8 @@ export async function startAuthStub(): Promise<AuthStub> {
         .setExpirationTime(now + (options.ttlSeconds ?? 900))
         .sign(key.privateKey)
     },
+    endSession: (sessionId) => void ended.add(sessionId),
+    sessionLookups: () => lookups,
     close: () => closeServer(server),
   }
 }
@@ -120,7 +157,7 @@ export async function gateway(options: {
   logger?: LoggerSettings | false
 }): Promise<ServiceInstance> {
   const config = testConfig({
-    ...(options.auth ? { AUTH_JWKS_URL: options.auth.jwksUrl } : {}),
+    ...(options.auth ? { AUTH_JWKS_URL: options.auth.jwksUrl, AUTH_INTERNAL_URL: options.auth.url } : {}),
     ...options.config,
   })
   const app = await buildApp({

@@ -64,7 +64,6 @@ async function metering(): Promise<Metering> {
       })
       next.addHook('onSend', async (request, reply, payload) => {
         if (request.url !== '/internal/usage-events') return payload
-        // Only batches metering took: a request it shed while starting (503, no body read) is retried.
         if (reply.statusCode !== 200) return payload
         handle.batches.push((request.body as { events: unknown[] }).events.length)
         // The batch is stored already; only the answer is late, as when a response is lost.

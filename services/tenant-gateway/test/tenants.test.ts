@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { generateSigningKey } from '@gatehouse/crypto'
 import { openPoolConnections, type TestDb } from '@gatehouse/db-kit/testing'
 import type { ServiceInstance } from '@gatehouse/service-kit'
@@ -99,11 +100,13 @@ describe('tenants', () => {
 
   it('also accepts HS256 tokens signed with JWT_ACCESS_SECRET when it is set, and only then', async () => {
     const secret = 'seed-hs256-access-secret-0123456789abcdef'
-    const hs256 = await new SignJWT({})
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('hs-user')
+    // auth-api's HS256 tokens (JWT_ACCESS_SECRET): typ at+jwt and a session, no kid.
+    const hs256 = await new SignJWT({ sid: randomUUID() })
+      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+      .setSubject(randomUUID())
       .setIssuer('gatehouse-auth-api')
       .setAudience('gatehouse')
+      .setIssuedAt()
       .setExpirationTime('5m')
       .sign(new TextEncoder().encode(secret))
     const withSecret = await gateway({ db, auth, config: { JWT_ACCESS_SECRET: secret } })

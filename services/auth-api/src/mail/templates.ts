@@ -5,8 +5,7 @@ export function tokenLink(appUrl: string, path: string, token: string): string {
   return `${appUrl.replace(/\/$/, '')}${path}#token=${encodeURIComponent(token)}`
 }
 
-const escapeHtml = (value: string) =>
-  value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 function message(
   kind: string,

@@ -39,7 +39,14 @@ export function oauthProvidersFrom(
   env: Record<string, string | undefined>,
   publicUrl: string,
 ): OAuthProviderConfig[] {
-  const names = [...new Set(list.split(',').map((name) => name.trim()).filter(Boolean))]
+  const names = [
+    ...new Set(
+      list
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    ),
+  ]
   const problems: string[] = []
   const providers: OAuthProviderConfig[] = []
   for (const name of names) {

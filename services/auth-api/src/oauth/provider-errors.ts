@@ -44,7 +44,9 @@ export function providerProblem(
   if (error instanceof client.ResponseBodyError) {
     if (error.status >= 500) return unavailable()
     if (error.error === 'invalid_grant')
-      return errors.OAUTH_CODE_REJECTED(`${provider} refused the authorization code (used already or expired).`)
+      return errors.OAUTH_CODE_REJECTED(
+        `${provider} refused the authorization code (used already or expired).`,
+      )
     return errors.OAUTH_PROVIDER_ERROR(`${provider} refused the request (${safeWord(error.error)}).`)
   }
   const name = (error as { name?: unknown } | undefined)?.name
@@ -55,7 +57,9 @@ export function providerProblem(
   }
   const codes = codesOf(error)
   // oauth4webapi reports a bad ID token signature as an invalid token-endpoint response.
-  if (codes.some((code) => ID_TOKEN_CHECKS.has(code) || (idTokenExpected && code === 'OAUTH_INVALID_RESPONSE')))
+  if (
+    codes.some((code) => ID_TOKEN_CHECKS.has(code) || (idTokenExpected && code === 'OAUTH_INVALID_RESPONSE'))
+  )
     return errors.OAUTH_INVALID_ID_TOKEN(`The ID token from ${provider} failed validation.`)
   return errors.OAUTH_PROVIDER_ERROR(`The answer from ${provider} could not be used.`)
 }

@@ -150,12 +150,17 @@ async function githubIdentity(
   const user = (await get('/user')) as { id?: unknown; name?: unknown; login?: unknown }
   if (typeof user.id !== 'number' && typeof user.id !== 'string')
     throw errors.OAUTH_PROVIDER_ERROR('GitHub sent no user id.')
-  const emails = (await get('/user/emails')) as Array<{ email?: unknown; primary?: unknown; verified?: unknown }>
+  const emails = (await get('/user/emails')) as Array<{
+    email?: unknown
+    primary?: unknown
+    verified?: unknown
+  }>
   const primary = Array.isArray(emails)
     ? (emails.find((entry) => entry.primary === true && entry.verified === true) ??
       emails.find((entry) => entry.primary === true))
     : undefined
-  const name = typeof user.name === 'string' ? user.name : typeof user.login === 'string' ? user.login : undefined
+  const name =
+    typeof user.name === 'string' ? user.name : typeof user.login === 'string' ? user.login : undefined
   return {
     subject: String(user.id),
     ...(typeof primary?.email === 'string' ? { email: primary.email } : {}),

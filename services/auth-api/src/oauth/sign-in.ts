@@ -48,7 +48,10 @@ export async function signInWithIdentity(
     resolved = await resolveUser(db, input)
   }
   if (resolved === 'linked') {
-    const [user] = await db.select().from(users).where(eq(users.id, input.linkUserId as string))
+    const [user] = await db
+      .select()
+      .from(users)
+      .where(eq(users.id, input.linkUserId as string))
     if (!user) throw errors.USER_NOT_FOUND('The account to link to no longer exists.')
     return { kind: 'linked', user }
   }
@@ -74,7 +77,10 @@ export async function signInWithIdentity(
   return { kind: 'session', user, session }
 }
 
-async function resolveUser(db: Database, input: Input): Promise<{ user: User; event?: 'REGISTER' } | 'linked'> {
+async function resolveUser(
+  db: Database,
+  input: Input,
+): Promise<{ user: User; event?: 'REGISTER' } | 'linked'> {
   const { provider, identity, now, client } = input
   const email = identity.email ? normalizeEmail(identity.email) : undefined
   const [known] = await db
@@ -168,7 +174,11 @@ async function linkByVerifiedEmail(db: Database, existing: User, input: Input, e
       at: now,
       client,
       userId: existing.id,
-      details: { provider, how: 'verified_email', ...(squattable ? { passwordRemoved: existing.passwordHash !== null } : {}) },
+      details: {
+        provider,
+        how: 'verified_email',
+        ...(squattable ? { passwordRemoved: existing.passwordHash !== null } : {}),
+      },
     })
     return user
   })

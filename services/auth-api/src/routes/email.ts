@@ -2,20 +2,13 @@ import type { Database } from '@gatehouse/db-kit'
 import type { Clock, ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
 import type { AccessTokens } from '../access-tokens.ts'
-import type { AccountMail } from '../account-mail.ts'
 import { requestEmailChange } from '../account.ts'
+import type { AccountMail } from '../account-mail.ts'
 import { confirmEmailToken } from '../email-verification.ts'
 import { authenticate } from '../http/authenticate.ts'
 import { clientInfo } from '../http/client-info.ts'
 import { type MailLimits, mailLimits } from '../http/mail-limits.ts'
-import {
-  Accepted,
-  BearerHeaders,
-  Email,
-  Password,
-  PresentedToken,
-  UserView,
-} from '../http/schemas.ts'
+import { Accepted, BearerHeaders, Email, Password, PresentedToken, UserView } from '../http/schemas.ts'
 import type { LockoutPolicy } from '../lockout.ts'
 import { userView } from '../users.ts'
 

@@ -106,7 +106,11 @@ export async function oauthRoutes(app: ServiceInstance, deps: OAuthRouteDeps) {
   app.get(
     '/oauth/:provider',
     {
-      schema: { params: ProviderParams, querystring: Type.Object({ returnTo: ReturnTo }), response: Redirect },
+      schema: {
+        params: ProviderParams,
+        querystring: Type.Object({ returnTo: ReturnTo }),
+        response: Redirect,
+      },
     },
     async (request, reply) => {
       const provider = providerNamed(request.params.provider)

@@ -2,6 +2,7 @@ import type { ServiceInstance } from '@gatehouse/service-kit'
 import QRCode from 'qrcode'
 import Type from 'typebox'
 import { confirmCurrentPassword } from '../account.ts'
+import { errors } from '../errors.ts'
 import { type AuthenticateDeps, authenticate } from '../http/authenticate.ts'
 import { clientInfo } from '../http/client-info.ts'
 import type { MfaCookie } from '../http/mfa-cookie.ts'
@@ -20,7 +21,6 @@ import {
   type TwoFactorDeps,
 } from '../two-factor/two-factor.ts'
 import { userView } from '../users.ts'
-import { errors } from '../errors.ts'
 
 export interface TwoFactorRouteDeps extends AuthenticateDeps, GrantDeps {
   twoFactor: TwoFactorDeps

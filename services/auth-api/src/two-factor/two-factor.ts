@@ -30,7 +30,8 @@ function boxOf(deps: TwoFactorDeps): TwoFactorSecretBox {
   return deps.box
 }
 
-export const isTwoFactorEnabled = (user: User) => user.twoFactorEnabledAt !== null && user.twoFactorSecret !== null
+export const isTwoFactorEnabled = (user: User) =>
+  user.twoFactorEnabledAt !== null && user.twoFactorSecret !== null
 
 /** A fresh secret, sealed into `two_factor_secret`; it counts only once confirmed by a first valid code. */
 export async function startTotpEnrollment(
@@ -127,10 +128,7 @@ export async function verifySecondFactor(
         ...(opened.current ? {} : { twoFactorSecret: box.seal(user.id, opened.secret) }),
       })
       .where(
-        and(
-          eq(users.id, user.id),
-          or(isNull(users.twoFactorLastStep), lt(users.twoFactorLastStep, step)),
-        ),
+        and(eq(users.id, user.id), or(isNull(users.twoFactorLastStep), lt(users.twoFactorLastStep, step))),
       )
       .returning({ id: users.id })
     if (accepted) return 'totp'

@@ -1,6 +1,6 @@
 import { Decimal } from 'decimal.js'
 import Type, { type Static } from 'typebox'
-import { bomLine, insertLine, materialBySku, materialFacts } from '../bom.ts'
+import { insertLine, materialFacts, materialOnTask } from '../bom.ts'
 import { DECIMAL_PATTERN, SKU_PATTERN } from '../vocabulary.ts'
 import { type ActionDefinition, ActionError, nothingToDo } from './action.ts'
 import { checkSkuInCatalogue } from './material-ref.ts'
@@ -25,9 +25,10 @@ export const addMaterial: ActionDefinition<Static<typeof schema>> = {
     return errors
   },
   async plan({ tx, tenantId, event, now }, config) {
-    const material = await materialBySku(tx, tenantId, config.sku)
-    if (!material) throw new ActionError(`no material with SKU ${config.sku} in the catalogue`)
-    if (await bomLine(tx, tenantId, event.task.id, material.id)) {
+    const found = await materialOnTask(tx, tenantId, event.task.id, { sku: config.sku })
+    if (!found) throw new ActionError(`no material with SKU ${config.sku} in the catalogue`)
+    const { material } = found
+    if (found.line) {
       return nothingToDo(`${config.sku} is already on the task: nothing added`, {
         skipped: 'already on the task',
         sku: config.sku,

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox'
-import { bomLine, deleteLine, materialBySku } from '../bom.ts'
+import { deleteLine, materialOnTask } from '../bom.ts'
 import { SKU_PATTERN } from '../vocabulary.ts'
 import { type ActionDefinition, nothingToDo } from './action.ts'
 import { checkSkuInCatalogue } from './material-ref.ts'
@@ -11,8 +11,7 @@ export const removeMaterial: ActionDefinition<Static<typeof schema>> = {
   schema,
   check: (config, on) => checkSkuInCatalogue(config.sku, on),
   async plan({ tx, tenantId, event, now }, config) {
-    const material = await materialBySku(tx, tenantId, config.sku)
-    const line = material && (await bomLine(tx, tenantId, event.task.id, material.id))
+    const line = (await materialOnTask(tx, tenantId, event.task.id, { sku: config.sku }))?.line
     if (!line) {
       return nothingToDo(`${config.sku} is not on the task: nothing removed`, {
         skipped: 'not on the task',

@@ -1,6 +1,6 @@
 import { Decimal } from 'decimal.js'
 import Type, { type Static } from 'typebox'
-import { bomLine, materialBySku, materialFacts, setLineQuantity } from '../bom.ts'
+import { materialFacts, materialOnTask, setLineQuantity } from '../bom.ts'
 import { SIGNED_DECIMAL_PATTERN, SKU_PATTERN } from '../vocabulary.ts'
 import { type ActionDefinition, ActionError, nothingToDo } from './action.ts'
 import { checkSkuInCatalogue } from './material-ref.ts'
@@ -31,9 +31,9 @@ export const updateQuantity: ActionDefinition<Static<typeof schema>> = {
     return errors
   },
   async plan({ tx, tenantId, event, now }, config) {
-    const material = await materialBySku(tx, tenantId, config.sku)
-    if (!material) throw new ActionError(`no material with SKU ${config.sku} in the catalogue`)
-    const line = await bomLine(tx, tenantId, event.task.id, material.id)
+    const found = await materialOnTask(tx, tenantId, event.task.id, { sku: config.sku })
+    if (!found) throw new ActionError(`no material with SKU ${config.sku} in the catalogue`)
+    const { material, line } = found
     if (!line) {
       return nothingToDo(`${config.sku} is not on the task: nothing changed`, {
         skipped: 'not on the task',

@@ -2,7 +2,8 @@ import { closeRedis, connectRedis, withTimeout } from '@gatehouse/service-kit'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 
-const CHANNEL = 'gatehouse:tenant-gateway:invalidate'
+/** The tenants whose cached keys and memberships are stale; published by any replica. */
+export const TENANT_INVALIDATION_CHANNEL = 'gatehouse:tenant-gateway:invalidate'
 const SUBSCRIBE_WAIT_MS = 2_000
 
 /**
@@ -21,7 +22,11 @@ export interface InvalidationBus {
 export function createInvalidationBus(options: {
   redisUrl?: string
   log: FastifyBaseLogger
+  /** Default: the tenant channel. The session channel is only listened to (auth-api publishes on it). */
+  channel?: string
+  listenOnly?: boolean
 }): InvalidationBus {
+  const channel = options.channel ?? TENANT_INVALIDATION_CHANNEL
   const listeners: Array<(clientId: string) => void> = []
   const notify = (clientId: string) => {
     for (const listener of listeners) listener(clientId)
@@ -35,20 +40,21 @@ export function createInvalidationBus(options: {
     }
   }
   const { log } = options
-  const publisher = connectRedis(options.redisUrl, { log, role: 'publisher' })
+  const publisher = options.listenOnly ? undefined : connectRedis(options.redisUrl, { log, role: 'publisher' })
   const subscriber = connectRedis(options.redisUrl, { log, role: 'subscriber', subscriber: true })
-  subscriber.on('message', (channel: string, clientId: string) => {
-    if (channel === CHANNEL) notify(clientId)
+  subscriber.on('message', (from: string, message: string) => {
+    if (from === channel) notify(message)
   })
-  const subscribed = subscriber.subscribe(CHANNEL).then(
+  const subscribed = subscriber.subscribe(channel).then(
     () => undefined,
     () => undefined,
   )
   return {
     async publish(clientId) {
       notify(clientId)
+      if (!publisher) return
       try {
-        await publisher.publish(CHANNEL, clientId)
+        await publisher.publish(channel, clientId)
       } catch {
         log.warn({ clientId }, 'invalidation not published; other replicas catch up within the cache TTL')
       }
@@ -56,7 +62,7 @@ export function createInvalidationBus(options: {
     subscribe: (listener) => void listeners.push(listener),
     ready: () => subscribed,
     async close() {
-      await Promise.all([closeRedis(publisher), closeRedis(subscriber)])
+      await Promise.all([publisher && closeRedis(publisher), closeRedis(subscriber)])
     },
   }
 }

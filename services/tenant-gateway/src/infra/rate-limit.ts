@@ -41,6 +41,13 @@ export interface RateLimiter {
   peek(request: FastifyRequest, bucket: Bucket): Promise<RateLimitSnapshot | undefined>
 }
 
+const RATE_LIMIT_HEADERS = ['ratelimit-policy', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset']
+
+/** Takes back the RateLimit headers consume() set: an answer describes only the limit that decided it. */
+export function dropRateLimitHeaders(reply: FastifyReply): void {
+  for (const name of RATE_LIMIT_HEADERS) reply.removeHeader(name)
+}
+
 const BUCKET = Symbol('rate-limit bucket')
 type WithBucket = FastifyRequest & { [BUCKET]?: Bucket }
 

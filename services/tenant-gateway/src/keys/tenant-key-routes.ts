@@ -48,7 +48,8 @@ export async function tenantKeyRoutes(app: ServiceInstance, deps: TenantKeyRoute
         { name: request.body.name, scopes: request.body.scopes ?? [], expiresAt },
         now,
       )
-      return reply.code(201).send({ ...view, key })
+      // The one answer that holds the raw key: no cache on the way may keep it.
+      return reply.code(201).header('cache-control', 'no-store').send({ ...view, key })
     },
   )
 
@@ -93,7 +94,7 @@ export async function tenantKeyRoutes(app: ServiceInstance, deps: TenantKeyRoute
       const { key, view, previous } = await rotateKey(db, hasher, id, keyId, overlapMs, clock())
       // Cached copies of the old key carry its old expiry.
       await bus.publish(id)
-      return reply.code(201).send({ ...view, key, previous })
+      return reply.code(201).header('cache-control', 'no-store').send({ ...view, key, previous })
     },
   )
 

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
-import { Pool, errors as undiciErrors } from 'undici'
+import { type Dispatcher, Pool, errors as undiciErrors } from 'undici'
 
 /**
  * Headers that describe one hop, never the message (RFC 9110 section 7.6.1), plus Host (set per upstream) and
@@ -28,6 +28,8 @@ const HOP_BY_HOP = new Set([
  */
 const BUFFERED_BODY_LIMIT = 256 * 1024
 
+const DEFAULT_MAX_QUEUE = 256
+
 /** Copies headers without the hop-by-hop ones and without those the Connection header names. */
 export function endToEndHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
   const named = typeof headers.connection === 'string' ? headers.connection.toLowerCase().split(',') : []
@@ -41,7 +43,12 @@ export function endToEndHeaders(headers: IncomingHttpHeaders): Record<string, st
   return out
 }
 
-export type ForwardFailure = 'timeout' | 'unavailable'
+export type ForwardFailure = 'timeout' | 'unavailable' | 'busy'
+
+/** Thrown at once when as many requests already wait for a connection of the upstream as its queue holds. */
+export class UpstreamBusyError extends Error {
+  override name = 'UpstreamBusyError'
+}
 
 export interface ForwardRequest {
   method: string
@@ -64,19 +71,31 @@ export interface Forwarder {
   close(): Promise<void>
 }
 
-/** The failure kind of an undici error: timeouts are 504s, anything else on the way is a 503. */
+/**
+ * The failure kind of an undici error: timeouts (a queued request's deadline included) are 504s, a full queue and
+ * anything else on the way are 503s.
+ */
 export function failureOf(error: unknown): ForwardFailure {
+  if (error instanceof UpstreamBusyError) return 'busy'
   return error instanceof undiciErrors.HeadersTimeoutError ||
     error instanceof undiciErrors.BodyTimeoutError ||
-    error instanceof undiciErrors.ConnectTimeoutError
+    error instanceof undiciErrors.ConnectTimeoutError ||
+    (error as Error | undefined)?.name === 'TimeoutError'
     ? 'timeout'
     : 'unavailable'
 }
 
-/** One keep-alive connection pool per upstream (undici). Nothing is retried: the caller sees what happened. */
+/**
+ * One keep-alive connection pool per upstream (undici). Nothing is retried: the caller sees what happened.
+ *
+ * undici's timeouts start once a request is on a connection; one waiting for a connection (all of them busy, the
+ * upstream stalled) would wait unbounded. So the forwarder counts the requests holding or waiting for a
+ * connection: past `connections` a request gets its own deadline of `timeoutMs` (an AbortSignal, allocated only
+ * then), and past `connections + maxQueue` it is refused at once (UpstreamBusyError).
+ */
 export function createForwarder(
   upstreamUrl: string,
-  options: { timeoutMs: number; connections: number },
+  options: { timeoutMs: number; connections: number; maxQueue?: number },
 ): Forwarder {
   const origin = new URL(upstreamUrl)
   const pool = new Pool(origin.origin, {
@@ -85,29 +104,52 @@ export function createForwarder(
     bodyTimeout: options.timeoutMs,
     connectTimeout: options.timeoutMs,
   })
+  const capacity = options.connections + (options.maxQueue ?? DEFAULT_MAX_QUEUE)
+  let busy = 0
+  const released = () => {
+    busy -= 1
+  }
   return {
     async forward(request) {
-      const headers = endToEndHeaders(request.headers)
-      headers.host = origin.host
-      const response = await pool.request({
-        method: request.method as 'GET',
-        path: request.path,
-        headers,
-        body: request.body,
-      })
+      if (busy >= capacity) throw new UpstreamBusyError(`${origin.host}: ${busy} requests in flight`)
+      const queued = busy >= options.connections
+      busy += 1
+      let response: Dispatcher.ResponseData
+      try {
+        const headers = endToEndHeaders(request.headers)
+        headers.host = origin.host
+        response = await pool.request({
+          method: request.method as 'GET',
+          path: request.path,
+          headers,
+          body: request.body,
+          ...(queued ? { signal: AbortSignal.timeout(options.timeoutMs) } : {}),
+        })
+      } catch (error) {
+        released()
+        throw error
+      }
       const out = endToEndHeaders(response.headers)
       if (request.method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304) {
-        await response.body.dump()
+        try {
+          await response.body.dump()
+        } finally {
+          released()
+        }
         return { status: response.statusCode, headers: out, body: undefined }
       }
       const length = Number(response.headers['content-length'])
       if (Number.isInteger(length) && length <= BUFFERED_BODY_LIMIT) {
-        return {
-          status: response.statusCode,
-          headers: out,
-          body: Buffer.from(await response.body.arrayBuffer()),
+        let body: ArrayBuffer
+        try {
+          body = await response.body.arrayBuffer()
+        } finally {
+          released()
         }
+        return { status: response.statusCode, headers: out, body: Buffer.from(body) }
       }
+      // A streamed body holds its connection until it is read to the end or dropped.
+      response.body.once('close', released)
       return { status: response.statusCode, headers: out, body: response.body }
     },
     close: () => pool.close(),

@@ -11,13 +11,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { TenantResolver } from '../callers/tenant-resolution.ts'
 import type { Config } from '../config.ts'
 import { errors } from '../errors.ts'
-import type { Bucket, RateLimiter } from '../infra/rate-limit.ts'
+import { type Bucket, dropRateLimitHeaders, type RateLimiter } from '../infra/rate-limit.ts'
 import type { TokenAudit } from '../infra/token-audit.ts'
 import type { UsageSink } from '../usage/usage-sink.ts'
 import { createContextTokens } from './context-tokens.ts'
 import { forwardedHeaders } from './forwarded-headers.ts'
 import { createForwarder, failureOf } from './forwarder.ts'
-import { isInternalPath, isProbePath, type Upstream, type UpstreamAccess } from './route-table.ts'
+import { limitedBody, type Overflow } from './body-limit.ts'
+import { isInternalPath, isProbe, type Upstream, type UpstreamAccess } from './route-table.ts'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -31,8 +32,8 @@ declare module 'fastify' {
 }
 
 const CONTEXT_TTL_SECONDS = 60
-const UPSTREAM_CONNECTIONS = 128
-const PROXIED_METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS']
+// No OPTIONS: preflights are the gateway's own (infra/cors.ts); upstreams never answer them.
+const PROXIED_METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT']
 
 /** The caller of a public route without a valid user token (one shared object, only ever read). */
 const ANONYMOUS: Caller = { scopes: [] }
@@ -42,6 +43,8 @@ export interface ProxyOptions {
   config: Pick<
     Config,
     | 'UPSTREAM_TIMEOUT_MS'
+    | 'UPSTREAM_CONNECTIONS'
+    | 'UPSTREAM_MAX_QUEUE'
     | 'INTERNAL_SECRET'
     | 'AUTH_RATE_LIMIT_MAX'
     | 'PUBLIC_RATE_LIMIT_MAX'
@@ -99,7 +102,7 @@ export async function proxyRoutes(app: ServiceInstance, options: ProxyOptions) {
   app.addHook('onRequest', async (request, reply) => {
     const { upstream, access: routeAccess } = request.routeOptions.config
     if (!upstream || !routeAccess) return
-    const access = isProbePath(request.url) ? 'public' : routeAccess
+    const access = isProbe(request.method, request.url) ? 'public' : routeAccess
     if (isInternalPath(request.url)) {
       reply.callNotFound()
       return reply
@@ -146,24 +149,54 @@ export async function proxyRoutes(app: ServiceInstance, options: ProxyOptions) {
   for (const upstream of options.upstreams) {
     const forwarder = createForwarder(upstream.url, {
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-      connections: UPSTREAM_CONNECTIONS,
+      connections: config.UPSTREAM_CONNECTIONS,
+      maxQueue: config.UPSTREAM_MAX_QUEUE,
     })
     app.addHook('onClose', () => forwarder.close())
+    const tooLarge = (reply: FastifyReply) => {
+      // The rest of the body is not read: the connection cannot carry another request after this answer.
+      reply.header('connection', 'close')
+      return sendServiceError(
+        reply,
+        errors.BODY_TOO_LARGE(`${upstream.service} takes bodies of up to ${upstream.maxBodyBytes} bytes.`),
+      )
+    }
     const forward = async (request: FastifyRequest, reply: FastifyReply) => {
+      let body = request.body as Readable | undefined
+      let overflow: Overflow | undefined
+      const declared = request.headers['content-length']
+      if (declared !== undefined) {
+        if (Number(declared) > upstream.maxBodyBytes) return tooLarge(reply)
+      } else if (body) {
+        overflow = { exceeded: false }
+        body = limitedBody(body, upstream.maxBodyBytes, overflow)
+      }
       try {
         const response = await forwarder.forward({
           method: request.method,
           path: request.url,
           headers: forwardedHeaders(request, request.headers, upstream.access),
-          body: request.body as Readable | undefined,
+          body,
         })
+        // The upstream's own 429 carries its own limit: the gateway's headers would contradict it.
+        if (response.status === 429) dropRateLimitHeaders(reply)
         return reply.code(response.status).headers(response.headers).send(response.body)
       } catch (error) {
-        const timedOut = failureOf(error) === 'timeout'
+        if (overflow?.exceeded) return tooLarge(reply)
+        const failure = failureOf(error)
         reply.log.warn(
-          { upstream: upstream.service, code: (error as { code?: string }).code },
+          { upstream: upstream.service, code: (error as { code?: string }).code ?? (error as Error).name },
           'upstream failed',
         )
+        if (failure === 'busy') {
+          return sendServiceError(
+            reply,
+            errors
+              .UPSTREAM_BUSY(`${upstream.service} has too many requests waiting; retry shortly.`)
+              .withHeaders({ 'retry-after': '1' }),
+          )
+        }
+        const timedOut = failure === 'timeout'
         const detail = `${upstream.service} did not answer${timedOut ? ' in time' : ''}.`
         return sendServiceError(
           reply,

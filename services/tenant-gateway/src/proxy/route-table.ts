@@ -1,4 +1,4 @@
-import { type Access, upstreamServices } from '@gatehouse/service-kit'
+import { type Access, DEFAULT_MAX_BODY_BYTES, upstreamServices } from '@gatehouse/service-kit'
 import type { Config } from '../config.ts'
 
 /** `tenant`: API key, or user token + x-tenant-id with membership. `public`: anyone, limited per client IP. */
@@ -9,6 +9,8 @@ export interface Upstream {
   url: string
   prefixes: readonly string[]
   access: UpstreamAccess
+  /** Bodies over this are refused here with 413 (the registry's maxBodyBytes). */
+  maxBodyBytes: number
 }
 
 /**
@@ -17,18 +19,27 @@ export interface Upstream {
  */
 export function upstreamsOf(config: Pick<Config, 'upstreamUrls'>): Upstream[] {
   const upstreams: Upstream[] = []
-  for (const { name, publicPrefixes, access } of upstreamServices()) {
+  for (const { name, publicPrefixes, access, maxBodyBytes } of upstreamServices()) {
     if (access === 'gateway') continue // never listed by upstreamServices(); narrows the type
     const url = config.upstreamUrls[name]
     if (!url) throw new Error(`no URL configured for upstream ${name}`)
-    upstreams.push({ service: name, url, prefixes: publicPrefixes, access })
+    upstreams.push({
+      service: name,
+      url,
+      prefixes: publicPrefixes,
+      access,
+      maxBodyBytes: maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    })
   }
   return upstreams
 }
 
-/** Upstream liveness/readiness stay reachable without credentials, like the gateway's own (`curl :8080/api/usage/health`). */
-export function isProbePath(url: string): boolean {
-  return /^\/api\/[a-z-]+\/(health|ready)$/.test(url.split('?')[0] ?? url)
+/**
+ * Upstream liveness/readiness stay reachable without credentials, like the gateway's own (`curl
+ * :8080/api/usage/health`): GET and HEAD only, so no other method reaches an upstream unauthenticated this way.
+ */
+export function isProbe(method: string, url: string): boolean {
+  return (method === 'GET' || method === 'HEAD') && /^\/api\/[a-z-]+\/(health|ready)$/.test(url.split('?')[0] ?? url)
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Database } from '@gatehouse/db-kit'
 import type { Clock, ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
 import type { InvalidationBus } from '../infra/invalidation.ts'
+import type { MemberUsers } from './member-users.ts'
 import { listMembers, putMember, removeMember, requireRole } from './memberships.ts'
 import { MemberView, Role, TenantMemberParams, TenantParams } from './schemas.ts'
 
@@ -9,10 +10,11 @@ export interface MemberRouteDeps {
   db: Database
   clock: Clock
   bus: Pick<InvalidationBus, 'publish'>
+  users: MemberUsers
 }
 
 /** Members see the member list; only owners add, re-role or remove members. */
-export async function memberRoutes(app: ServiceInstance, { db, clock, bus }: MemberRouteDeps) {
+export async function memberRoutes(app: ServiceInstance, { db, clock, bus, users }: MemberRouteDeps) {
   app.get(
     '/:id/members',
     { schema: { params: TenantParams, response: { 200: Type.Object({ members: Type.Array(MemberView) }) } } },
@@ -34,6 +36,7 @@ export async function memberRoutes(app: ServiceInstance, { db, clock, bus }: Mem
     async (request) => {
       const { id, userId } = request.params
       await requireRole(db, id, request.userId, 'owner')
+      await users.assertExists(userId)
       const member = await putMember(db, id, userId, request.body.role, clock())
       await bus.publish(id)
       return member

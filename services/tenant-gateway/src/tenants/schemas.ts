@@ -4,10 +4,8 @@ import { Timestamp, Uuid } from '../schemas.ts'
 export const Role = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('member')])
 
 export const TenantParams = Type.Object({ id: Uuid })
-export const TenantMemberParams = Type.Object({
-  id: Uuid,
-  userId: Type.String({ minLength: 1, maxLength: 200 }),
-})
+// A member is an auth-api user: its id is a uuid (and member-users.ts checks that the user exists).
+export const TenantMemberParams = Type.Object({ id: Uuid, userId: Uuid })
 
 export const RateLimitView = Type.Object({
   max: Type.Integer(),

@@ -1,4 +1,4 @@
-import { createdAt, id, timestamptz } from '@gatehouse/db-kit/columns'
+import { createdAt, id } from '@gatehouse/db-kit/columns'
 import { boolean, index, pgTable, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core'
 import { users } from './users.ts'
 
