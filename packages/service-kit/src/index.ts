@@ -54,8 +54,18 @@ export {
 } from './errors.ts'
 export { type ReadinessProbe, withTimeout } from './health.ts'
 export { inputProblems, MAX_INPUT_DEPTH } from './input-checks.ts'
+export {
+  INTERNAL_CONTEXT_HEADER,
+  SERVICE_TOKEN_HEADER,
+  signInternalContext,
+  signServiceToken,
+  verifyInternalContext,
+  verifyServiceToken,
+} from './internal-auth.ts'
 export { createInternalClient, type InternalClient, type InternalResponse } from './internal-client.ts'
 export { type LoadGauge, type LoadState, loadShedding } from './load-shedding.ts'
+export { isDatabaseError, type LoggableError, loggableError } from './loggable-error.ts'
+export { type LoggerSettings, loggerOptions, redactPaths } from './logger.ts'
 export { type MetricsOptions, metrics, type ServiceMetrics, UNMATCHED_ROUTE } from './metrics.ts'
 export {
   addProblemResponses,
@@ -68,6 +78,7 @@ export {
   SECURITY,
   SECURITY_SCHEMES,
 } from './openapi.ts'
+export { runOperatorCommand } from './operator-command.ts'
 export {
   DEFAULT_PLATFORM_SETTINGS,
   type LoadSheddingSettings,
@@ -76,16 +87,6 @@ export {
   platformSettingsOf,
   withPlatformSettings,
 } from './platform-settings.ts'
-export {
-  INTERNAL_CONTEXT_HEADER,
-  SERVICE_TOKEN_HEADER,
-  signInternalContext,
-  signServiceToken,
-  verifyInternalContext,
-  verifyServiceToken,
-} from './internal-auth.ts'
-export { isDatabaseError, type LoggableError, loggableError } from './loggable-error.ts'
-export { type LoggerSettings, loggerOptions, redactPaths } from './logger.ts'
 export { closeRedis, connectRedis, redisReady } from './redis.ts'
 export {
   type Access,
@@ -99,7 +100,6 @@ export {
   upstreamServices,
   upstreamUrlEnvOf,
 } from './registry.ts'
-export { runOperatorCommand } from './operator-command.ts'
 export { type RunOptions, runService } from './run-service.ts'
 export type { PlatformOptions } from './service-platform.ts'
 export { publishRevokedSessions, revokedSessionsOf, SESSION_REVOKED_CHANNEL } from './session-revocations.ts'

@@ -211,7 +211,8 @@ export function codesByStatus(
   for (const code of codes) {
     const status = statusOf.get(code)
     if (status === undefined) continue
-    const list = (byStatus[String(status)] ??= [])
+    const list = byStatus[String(status)] ?? []
+    byStatus[String(status)] = list
     if (!list.includes(code)) list.push(code)
   }
   for (const list of Object.values(byStatus)) list.sort()
@@ -337,7 +338,8 @@ export function installOpenApiDocument(app: FastifyInstance, options: OpenApiOpt
           delete operation[PROBLEMS_EXTENSION]
           if (byStatus) addProblemResponses(operation, byStatus)
         }
-        const components = (document.components ??= {}) as Schema
+        const components = (document.components ?? {}) as Schema
+        document.components = components
         components.schemas = { ...(components.schemas as Schema), Problem: PROBLEM_SCHEMA }
         document['x-gatehouse-service'] = service
         document['x-gatehouse-errors'] = catalogue.entries

@@ -88,16 +88,17 @@ export function installPlatform(
   app.decorate('problemTypeBase', settings.errorsBaseUrl)
   const reported = new Set<string>()
   app.decorate('problemObserver', (reply: FastifyReply, problem: Problem) => {
-    if (app.hasDecorator('metrics')) app.metrics.observeProblem(reply, problem.code)
+    app.metrics.observeProblem(reply, problem.code)
     // A code no table lists has no page in the catalogue: say so once, loudly (the tests fail on it).
     if (!catalogue.has(problem.code) && !reported.has(problem.code)) {
       reported.add(problem.code)
       reply.log.error({ code: problem.code }, 'problem code missing from the error catalogue')
     }
   })
-  if (options.metrics !== false) {
-    // Decorated now, not when the plugin loads: buildApp registers its own counters right after createService.
-    app.decorate('metrics', createServiceMetrics(options.name))
+  // Decorated now, not when the plugin loads: buildApp registers its own counters right after createService. With
+  // metrics off they still work, nothing serves or counts requests.
+  app.decorate('metrics', createServiceMetrics(options.name))
+  if (options.metrics ?? settings.metrics) {
     app.register(metrics, settings.metricsToken ? { token: settings.metricsToken } : {})
   }
   const shedding = options.loadShedding !== false

@@ -1,7 +1,7 @@
 import type { Database } from '@gatehouse/db-kit'
 import type { Clock } from '@gatehouse/service-kit'
 import { eq } from 'drizzle-orm'
-import { type ClientInfo, recordAudit } from './audit.ts'
+import type { ClientInfo } from './audit.ts'
 import type { BackgroundTasks } from './background-tasks.ts'
 import { users } from './db/schema/index.ts'
 import { issueEmailToken } from './email-verification.ts'
@@ -28,9 +28,9 @@ export interface AccountMailSettings {
  * server never slows or fails a request, and the password-reset request does all of its work there.
  */
 export interface AccountMail {
-  sendVerification(user: { id: string; email: string }, client: ClientInfo): void
+  sendVerification(user: { id: string; email: string }): void
   /** Looks the address up after the answer: only an unverified account gets a new link. */
-  requestVerificationResend(email: string, client: ClientInfo): void
+  requestVerificationResend(email: string): void
   sendEmailChange(user: { id: string; email: string }, newEmail: string): void
   requestPasswordReset(email: string, client: ClientInfo): void
   notifyPasswordChanged(email: string): void
@@ -47,7 +47,8 @@ export function createAccountMail(deps: {
   const hours = Math.round(settings.verificationTtlSeconds / 3600)
   const link = (path: string, token: string) => tokenLink(settings.appUrl, path, token)
 
-  async function mailVerification(user: { id: string; email: string }, client: ClientInfo) {
+  // No audit event for sending a link: the log records the mail, audit_logs the security events it leads to.
+  async function mailVerification(user: { id: string; email: string }) {
     const now = clock()
     const token = await issueEmailToken(db, {
       userId: user.id,
@@ -57,21 +58,20 @@ export function createAccountMail(deps: {
       ttlSeconds: settings.verificationTtlSeconds,
     })
     await mailer.send(verifyEmailMail(user.email, link('/verify-email', token), hours))
-    await recordAudit(db, { event: 'EMAIL_VERIFICATION_SENT', at: now, client, userId: user.id })
   }
 
   return {
-    sendVerification(user, client) {
-      tasks.run('verification mail', () => mailVerification(user, client))
+    sendVerification(user) {
+      tasks.run('verification mail', () => mailVerification(user))
     },
 
-    requestVerificationResend(email, client) {
+    requestVerificationResend(email) {
       tasks.run('verification resend', async () => {
         const [user] = await db
           .select()
           .from(users)
           .where(eq(users.email, normalizeEmail(email)))
-        if (user && user.emailVerifiedAt === null) await mailVerification(user, client)
+        if (user && user.emailVerifiedAt === null) await mailVerification(user)
       })
     },
 

@@ -43,6 +43,17 @@ export async function confirmCurrentPassword(
   throw errors.CURRENT_PASSWORD_INCORRECT('The current password is incorrect.')
 }
 
+/** The current password when the account has one (OAuth-only accounts have none to give). */
+export async function confirmPasswordIfSet(
+  db: Database,
+  input: { user: User; password: string | undefined; now: Date; client: ClientInfo; lockout: LockoutPolicy },
+): Promise<void> {
+  if (!input.user.passwordHash) return
+  if (input.password === undefined)
+    throw errors.CURRENT_PASSWORD_INCORRECT('Send your current password as "password".')
+  await confirmCurrentPassword(db, { ...input, password: input.password })
+}
+
 /** New password under the policy; every other session of the user is signed out, the caller's stays. */
 export async function changePassword(
   db: Database,
@@ -100,11 +111,7 @@ export async function requestEmailChange(
 ): Promise<string> {
   const { user, now } = input
   const newEmail = normalizeEmail(input.newEmail)
-  if (user.passwordHash) {
-    if (input.password === undefined)
-      throw errors.CURRENT_PASSWORD_INCORRECT('Send your current password as "password".')
-    await confirmCurrentPassword(db, { ...input, password: input.password })
-  }
+  await confirmPasswordIfSet(db, { ...input, password: input.password })
   if (newEmail === user.email) throw errors.EMAIL_UNCHANGED('This is already the account’s email address.')
   const [taken] = await db.select({ id: users.id }).from(users).where(eq(users.email, newEmail))
   if (taken) throw errors.EMAIL_TAKEN('This email address cannot be used.')

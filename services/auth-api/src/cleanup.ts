@@ -1,6 +1,12 @@
 import type { Database } from '@gatehouse/db-kit'
 import { and, count, inArray, isNotNull, lte, or } from 'drizzle-orm'
-import { refreshTokens, sessions } from './db/schema/index.ts'
+import {
+  emailVerificationTokens,
+  mfaChallenges,
+  passwordResetTokens,
+  refreshTokens,
+  sessions,
+} from './db/schema/index.ts'
 
 export interface CleanupResult {
   sessions: number
@@ -31,4 +37,33 @@ export async function cleanupExpiredSessions(
       .where(and(isNotNull(refreshTokens.successorCiphertext), lte(refreshTokens.usedAt, graceEnded)))
     return { sessions: deleted.length, refreshTokens: tokens?.count ?? 0 }
   })
+}
+
+export interface TokenCleanupResult {
+  emailVerificationTokens: number
+  passwordResetTokens: number
+  mfaChallenges: number
+}
+
+/** Mailed links and sign-in challenges that expired or were used: nothing can redeem them any more. */
+export async function cleanupSpentTokens(db: Database, now: Date): Promise<TokenCleanupResult> {
+  const [verification, reset, challenges] = await Promise.all([
+    db
+      .delete(emailVerificationTokens)
+      .where(or(lte(emailVerificationTokens.expiresAt, now), isNotNull(emailVerificationTokens.usedAt)))
+      .returning({ id: emailVerificationTokens.id }),
+    db
+      .delete(passwordResetTokens)
+      .where(or(lte(passwordResetTokens.expiresAt, now), isNotNull(passwordResetTokens.usedAt)))
+      .returning({ id: passwordResetTokens.id }),
+    db
+      .delete(mfaChallenges)
+      .where(or(lte(mfaChallenges.expiresAt, now), isNotNull(mfaChallenges.usedAt)))
+      .returning({ id: mfaChallenges.id }),
+  ])
+  return {
+    emailVerificationTokens: verification.length,
+    passwordResetTokens: reset.length,
+    mfaChallenges: challenges.length,
+  }
 }

@@ -52,6 +52,14 @@ export async function startOidcProvider(options: { redirectUris: string[] }): Pr
     ],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     cookies: { keys: ['oidc-harness-cookie-key-0123456789'] },
+    ttl: {
+      AccessToken: 600,
+      AuthorizationCode: 60,
+      Grant: 3600,
+      IdToken: 600,
+      Interaction: 600,
+      Session: 3600,
+    },
     findAccount: async (_ctx, sub) => ({
       accountId: sub,
       claims: async () => ({ sub, ...accounts.get(sub) }),

@@ -13,7 +13,7 @@ import {
   register,
   uniqueEmail,
 } from './factories.ts'
-import { openTestDb, startTestApp, type TestApp } from './fixtures.ts'
+import { CRON_SECRET, openTestDb, startTestApp, type TestApp } from './fixtures.ts'
 import { type CaughtMail, linkToken, type MailCatcher, startMailCatcher } from './mail-catcher.ts'
 
 let db: TestDb
@@ -120,6 +120,27 @@ describe('POST /api/auth/password-reset', () => {
     }
     expect((await confirm('not.a-token')).json().code).toBe('AUTH_API_INVALID_TOKEN')
     expect((await login(t.app, user.email, PASSWORD)).statusCode).toBe(200)
+  })
+})
+
+describe('the daily cleanup', () => {
+  it('deletes used and expired reset links, keeping live ones', async () => {
+    const user = await register(t.app)
+    const used = await resetTokenFor(user.email)
+    expect((await confirm(used)).statusCode).toBe(200)
+    await resetTokenFor(user.email)
+    const rows = () =>
+      db.db.select().from(passwordResetTokens).where(eq(passwordResetTokens.userId, user.user.id))
+    expect(await rows()).toHaveLength(2)
+    const cleanup = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/cleanup-sessions',
+      headers: { authorization: `Bearer ${CRON_SECRET}` },
+    })
+    expect(cleanup.statusCode).toBe(200)
+    const [live] = await rows()
+    expect(await rows()).toHaveLength(1)
+    expect(live?.usedAt).toBeNull()
   })
 })
 

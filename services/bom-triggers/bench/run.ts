@@ -54,7 +54,11 @@ const median = (values: number[]) => percentile(values, 50)
 
 interface Caller {
   name: string
-  call(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<{ status: number; body: any }>
+  call(
+    method: 'GET' | 'POST' | 'PATCH',
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: unknown }>
 }
 
 function callerFor(pool: Pool, name: string, token: string): Caller {
@@ -76,10 +80,17 @@ function callerFor(pool: Pool, name: string, token: string): Caller {
   }
 }
 
-async function expectStatus(answer: Promise<{ status: number; body: unknown }>, status: number, what: string) {
+// biome-ignore lint/suspicious/noExplicitAny: the bench reads a few known fields of its own responses
+type Json = any
+
+async function expectStatus(
+  answer: Promise<{ status: number; body: unknown }>,
+  status: number,
+  what: string,
+): Promise<Json> {
   const { status: got, body } = await answer
   if (got !== status) throw new Error(`${what}: ${got} ${JSON.stringify(body)}`)
-  return body as any
+  return body
 }
 
 async function tenant(pool: Pool, name: string): Promise<Caller> {
@@ -105,7 +116,11 @@ interface Case {
 /** One task creation timed from the client: HTTP, the transaction, every trigger, the response. */
 async function createTask({ caller, type }: Case, n: number): Promise<{ ms: number; runs: number }> {
   const started = performance.now()
-  const body = await expectStatus(caller.call('POST', '/api/tasks', { title: `Office ${type} ${n}`, type }), 201, 'create task')
+  const body = await expectStatus(
+    caller.call('POST', '/api/tasks', { title: `Office ${type} ${n}`, type }),
+    201,
+    'create task',
+  )
   return { ms: performance.now() - started, runs: body.triggerRuns.length }
 }
 
@@ -153,12 +168,29 @@ async function conditionBench() {
   }
   const engine = new Engine([], { allowUndefinedFacts: true })
   // Its own `contains` is for arrays only; these two give it the string tests our language has.
-  engine.addOperator('startsWith', (fact: unknown, value: unknown) => typeof fact === 'string' && fact.startsWith(String(value)))
-  engine.addOperator('stringContains', (fact: unknown, value: unknown) => typeof fact === 'string' && fact.includes(String(value)))
-  conditions.forEach((condition, i) =>
-    engine.addRule({ name: `rule ${i}`, conditions: toJsonRulesEngine(condition) as never, event: { type: `t${i}` } }),
+  engine.addOperator(
+    'startsWith',
+    (fact: unknown, value: unknown) => typeof fact === 'string' && fact.startsWith(String(value)),
   )
-  const facts = { 'task.id': context.task.id, 'task.title': context.task.title, 'task.type': 'LAN', 'task.status': 'PENDING', depth: 0, event: 'ON_TASK_CREATE' }
+  engine.addOperator(
+    'stringContains',
+    (fact: unknown, value: unknown) => typeof fact === 'string' && fact.includes(String(value)),
+  )
+  for (const [i, condition] of conditions.entries()) {
+    engine.addRule({
+      name: `rule ${i}`,
+      conditions: toJsonRulesEngine(condition) as never,
+      event: { type: `t${i}` },
+    })
+  }
+  const facts = {
+    'task.id': context.task.id,
+    'task.title': context.task.title,
+    'task.type': 'LAN',
+    'task.status': 'PENDING',
+    depth: 0,
+    event: 'ON_TASK_CREATE',
+  }
 
   // The two engines must agree before their speed means anything.
   const ours = compiled.map((c) => c.test(context))
@@ -228,7 +260,10 @@ try {
   })
   const base = `http://127.0.0.1:${port}`
   for (let attempt = 0; ; attempt++) {
-    const up = await fetch(`${base}/health`).then((r) => r.ok, () => false)
+    const up = await fetch(`${base}/health`).then(
+      (r) => r.ok,
+      () => false,
+    )
     if (up) break
     if (attempt > 150) throw new Error('the server did not come up')
     await new Promise((resolve) => setTimeout(resolve, 100))
@@ -239,12 +274,18 @@ try {
   const loaded = await tenant(pool, '50 triggers')
   for (const [i, sku] of BENCH_SKUS.entries()) {
     await expectStatus(
-      loaded.call('POST', '/api/materials', { sku, name: `Bench ${i}`, unit: 'pcs', unitCost: `${i + 1}.25` }),
+      loaded.call('POST', '/api/materials', {
+        sku,
+        name: `Bench ${i}`,
+        unit: 'pcs',
+        unitCost: `${i + 1}.25`,
+      }),
       201,
       'material',
     )
   }
-  for (const trigger of benchTriggers()) await expectStatus(loaded.call('POST', '/api/bom-triggers', trigger), 201, 'trigger')
+  for (const trigger of benchTriggers())
+    await expectStatus(loaded.call('POST', '/api/bom-triggers', trigger), 201, 'trigger')
 
   const cases: Case[] = [
     { name: 'no triggers', caller: baseline, type: 'LAN' },
@@ -270,7 +311,8 @@ try {
     ...results.map(row),
     '',
     ...['50, 0 match', '50, 5 match'].map(
-      (name) => `p50 ${name} / no triggers: ${ratio(1, name)} one at a time, ${ratio(10, name)} with 10 in flight (goal: p50 <= 5 ms and <= 2x)`,
+      (name) =>
+        `p50 ${name} / no triggers: ${ratio(1, name)} one at a time, ${ratio(10, name)} with 10 in flight (goal: p50 <= 5 ms and <= 2x)`,
     ),
     `condition evaluations/s (50 conditions, ${evaluation.matching} matching, median of 3 rounds of ${EVAL_MS} ms): compiled ${Math.round(evaluation.compiled).toLocaleString('en')}, json-rules-engine ${Math.round(evaluation.jre).toLocaleString('en')}, ratio ${(evaluation.compiled / evaluation.jre).toFixed(0)}x (goal >= 200,000/s)`,
   ]
@@ -278,6 +320,8 @@ try {
 } finally {
   await pool?.close()
   server?.kill('SIGTERM')
-  await new Promise((resolve) => (server && server.exitCode === null ? server.once('exit', resolve) : resolve(null)))
+  await new Promise((resolve) =>
+    server && server.exitCode === null ? server.once('exit', resolve) : resolve(null),
+  )
   await onServer(`drop database if exists ${dbName} with (force)`)
 }

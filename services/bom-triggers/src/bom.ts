@@ -1,6 +1,14 @@
 import type { Database } from '@gatehouse/db-kit'
 import { and, asc, eq, type SQL, sql } from 'drizzle-orm'
-import { type Material, materials, type Task, type TaskBomItem, taskBomItems, taskCosts, tasks } from './db/schema/index.ts'
+import {
+  type Material,
+  materials,
+  type Task,
+  type TaskBomItem,
+  taskBomItems,
+  taskCosts,
+  tasks,
+} from './db/schema/index.ts'
 import type { MaterialFacts, TaskFacts } from './engine/event-context.ts'
 import type { TaskStatus } from './vocabulary.ts'
 
@@ -52,7 +60,12 @@ export async function materialOnTask(
     .select({ material: materials, line: taskBomItems })
     .from(materials)
     .leftJoin(taskBomItems, and(eq(taskBomItems.materialId, materials.id), eq(taskBomItems.taskId, taskId)))
-    .where(and(eq(materials.tenantId, tenantId), 'sku' in by ? eq(materials.sku, by.sku) : eq(materials.id, by.id)))
+    .where(
+      and(
+        eq(materials.tenantId, tenantId),
+        'sku' in by ? eq(materials.sku, by.sku) : eq(materials.id, by.id),
+      ),
+    )
   return row && { material: row.material, line: row.line ?? undefined }
 }
 
@@ -78,7 +91,13 @@ export async function insertLine(
   await changeBom(tx, line.taskId, insert, now)
 }
 
-export async function setLineQuantity(tx: Database, lineId: string, taskId: string, quantity: string, now: Date) {
+export async function setLineQuantity(
+  tx: Database,
+  lineId: string,
+  taskId: string,
+  quantity: string,
+  now: Date,
+) {
   const update = sql`update ${taskBomItems} set quantity = ${quantity}, updated_at = ${now.toISOString()}::timestamptz
     where id = ${lineId}`
   await changeBom(tx, taskId, update, now)
@@ -153,7 +172,8 @@ export async function bomLines(tx: Database, tenantId: string, taskId: string): 
       unit: materials.unit,
       quantity: taskBomItems.quantity,
       unitCost: taskBomItems.unitCost,
-      lineTotal: sql<string>`(${taskBomItems.quantity} * ${taskBomItems.unitCost})::numeric(18, 4)::text`,
+      // Unbounded numeric: a line may be worth more than a stored cost total can hold (numeric(18,4)).
+      lineTotal: sql<string>`round(${taskBomItems.quantity} * ${taskBomItems.unitCost}, 4)::text`,
       addedAt: taskBomItems.createdAt,
     })
     .from(taskBomItems)

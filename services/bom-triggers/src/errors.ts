@@ -11,7 +11,11 @@ export const errors = defineErrors({
     'A COMPLETED or CANCELLED task keeps its status and materials; create a new task instead.',
   ],
   MATERIAL_NOT_FOUND: [404, 'Material not found', 'Use a material of your catalogue (GET /api/materials).'],
-  MATERIAL_SKU_TAKEN: [409, 'SKU already in the catalogue', 'Pick another SKU or update the existing material.'],
+  MATERIAL_SKU_TAKEN: [
+    409,
+    'SKU already in the catalogue',
+    'Pick another SKU or update the existing material.',
+  ],
   MATERIAL_IN_USE: [
     409,
     'Material is in use',
@@ -23,7 +27,11 @@ export const errors = defineErrors({
     'Change the quantity instead: PATCH /api/tasks/:id/materials/:materialId.',
   ],
   MATERIAL_NOT_ON_TASK: [404, 'Material not on the task', 'Add it first: POST /api/tasks/:id/materials.'],
-  TRIGGER_NOT_FOUND: [404, 'Trigger not found', 'Use the id of a trigger of your tenant (GET /api/bom-triggers).'],
+  TRIGGER_NOT_FOUND: [
+    404,
+    'Trigger not found',
+    'Use the id of a trigger of your tenant (GET /api/bom-triggers).',
+  ],
   TRIGGER_LIMIT_REACHED: [409, 'Too many triggers', 'Delete triggers you no longer need.'],
   NOT_A_WEBHOOK_TRIGGER: [409, 'Not a NOTIFY trigger', 'Only NOTIFY triggers sign webhooks.'],
   INVALID_CONDITIONS: [

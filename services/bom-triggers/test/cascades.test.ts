@@ -126,6 +126,23 @@ describe('cascades', () => {
     expect(logs.body.items).toEqual([expect.objectContaining({ success: false, outcome: 'failed' })])
   })
 
+  it('an action the database refuses is logged by its SQLSTATE only, never with the SQL or its values', async () => {
+    const tenant = new Tenant(t.app)
+    const huge = await makeMaterial(tenant, { sku: 'HUGE', unitCost: '9999999999.0000' })
+    const task = await makeTask(tenant)
+    // The seeded CALCULATE_COST overflows numeric(18,4) for this line: 9999999999 x 9999999999.
+    const added = await tenant.post(`/api/tasks/${task.id}/materials`, { materialId: huge.id, quantity: '9999999999' })
+    expect(added.status).toBe(201)
+    expect(added.body.triggerRuns).toEqual([
+      expect.objectContaining({
+        name: 'Calculate costs on material add',
+        outcome: 'failed',
+        error: 'the database refused the change (SQLSTATE 22003)',
+      }),
+    ])
+    expect(added.body.cost).toBeNull()
+  })
+
   it('a failing action with abortOnError rolls the whole operation back (422) and still logs the failure', async () => {
     const tenant = await tenantWithoutSeeds()
     const m = await makeMaterial(tenant, { sku: 'HARD-FAIL' })

@@ -1,4 +1,4 @@
-DROP FUNCTION IF EXISTS drop_usage_events_partitions_older_than(integer, timestamptz);
+DROP FUNCTION IF EXISTS drop_usage_events_partitions_older_than(integer, timestamptz, boolean);
 --> statement-breakpoint
 DROP FUNCTION IF EXISTS ensure_usage_events_partitions(timestamptz, timestamptz);
 --> statement-breakpoint

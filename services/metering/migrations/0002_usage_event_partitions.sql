@@ -63,8 +63,12 @@ $$;
 -- events up to 35 days old may still arrive or be voided. Rollups are kept (they are small and are the billing
 -- record). Rows are counted before anything is dropped, so the ACCESS EXCLUSIVE lock that DROP takes on
 -- usage_events is held only for the drops themselves; lock_timeout makes it give up rather than stall ingest
--- behind a long export.
-CREATE FUNCTION drop_usage_events_partitions_older_than(months integer, at timestamptz DEFAULT now())
+-- behind a long export. With dry_run it only answers what it would drop.
+CREATE FUNCTION drop_usage_events_partitions_older_than(
+  months integer,
+  at timestamptz DEFAULT now(),
+  dry_run boolean DEFAULT false
+)
 RETURNS TABLE (partition_name text, range_start timestamptz, range_end timestamptz, event_count bigint)
 LANGUAGE plpgsql
 SET lock_timeout = '5s'
@@ -103,6 +107,10 @@ BEGIN
     ends := ends || ((doomed.month_start + interval '1 month') AT TIME ZONE 'UTC');
     counts := counts || counted;
   END LOOP;
+  IF dry_run THEN
+    RETURN QUERY SELECT * FROM unnest(names, starts, ends, counts);
+    RETURN;
+  END IF;
   DELETE FROM usage_event_keys WHERE occurred_at < cutoff;
   FOREACH doomed_name IN ARRAY names LOOP
     EXECUTE format('DROP TABLE %I', doomed_name);

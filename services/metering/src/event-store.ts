@@ -51,8 +51,9 @@ interface ClaimRow {
  * One statement, so one transaction: claim the keys in the ledger (ON CONFLICT DO NOTHING), insert the events
  * whose keys were claimed, and add exactly those rows to the hourly rollup. A duplicate or a retry claims
  * nothing, so it never reaches the events or the rollup. Keys and rollup buckets are taken in a fixed order, so
- * concurrent batches sharing some wait for each other instead of deadlocking. The last select reads the ledger
- * as it was before the statement: the ids of keys claimed earlier.
+ * concurrent batches sharing some wait for each other instead of deadlocking. The last select looks a key up in
+ * the ledger only when it was not claimed (CASE runs the subquery lazily), and sees the ledger as it was before
+ * the statement: the ids of keys claimed earlier.
  */
 async function insertClaimed(
   db: Database,
@@ -79,7 +80,7 @@ async function insertClaimed(
     db,
     sql`
     with input as (
-      select * from jsonb_to_recordset(${payload}::jsonb) as e(
+      select * from json_to_recordset(${payload}::json) as e(
         ord int, tenant_id uuid, metric text, quantity numeric, occurred_at timestamptz, idempotency_key text,
         source text, key_id uuid, properties jsonb, voids_event_id uuid, voided_by text, void_reason text)
     ),
@@ -110,10 +111,12 @@ async function insertClaimed(
         set quantity = usage_rollups_hourly.quantity + excluded.quantity,
             event_count = usage_rollups_hourly.event_count + excluded.event_count
     )
-    select i.ord, c.event_id as inserted_id, k.event_id as existing_id
+    select i.ord, c.event_id as inserted_id,
+      case when c.event_id is null then (
+        select k.event_id from usage_event_keys k where k.tenant_id = i.tenant_id and k.idempotency_key = i.idempotency_key
+      ) end as existing_id
     from input i
-    left join claimed c using (tenant_id, idempotency_key)
-    left join usage_event_keys k on k.tenant_id = i.tenant_id and k.idempotency_key = i.idempotency_key`,
+    left join claimed c using (tenant_id, idempotency_key)`,
   )
   const byOrd: ClaimRow[] = []
   for (const row of rows) byOrd[row.ord] = row

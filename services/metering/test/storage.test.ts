@@ -121,6 +121,11 @@ describe('usage_events in the database', () => {
       )
     }
     // At 2029-05-10, keeping 3 months keeps February, March and April onwards.
+    const planned = await db.raw.query<{ partition_name: string }>(
+      `select partition_name from drop_usage_events_partitions_older_than(3, '2029-05-10T00:00:00Z', dry_run => true)`,
+    )
+    expect(planned).toEqual([{ partition_name: 'usage_events_2029_01' }])
+    expect(await partitions()).toContain('usage_events_2029_01')
     const dropped = await db.raw.query<{
       partition_name: string
       range_start: Date

@@ -69,36 +69,36 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
 }
 
-/** Per-call latency of fn with `parallel` calls in flight, each call given its index. */
-async function latencies(calls: number, parallel: number, fn: (index: number) => Promise<unknown>) {
-  const measured: number[] = []
-  let next = 0
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (next < calls) {
-        const index = next++
-        const started = performance.now()
-        await fn(index)
-        measured.push(performance.now() - started)
-      }
-    }),
-  )
-  return measured
-}
-
-/** `parallel` at a time, not timed: for setting up. */
-async function inParallel<T>(count: number, fn: (index: number) => Promise<T>): Promise<T[]> {
+/** fn(0) .. fn(count - 1) with `parallel` calls in flight; the results in order. */
+async function inParallel<T>(
+  count: number,
+  fn: (index: number) => Promise<T>,
+  parallel = CONCURRENCY,
+): Promise<T[]> {
   const results: T[] = []
   let next = 0
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < count) {
-        const index = next++
-        results[index] = await fn(index)
-      }
-    }),
-  )
+  const worker = async () => {
+    for (let index = next++; index < count; index = next++) results[index] = await fn(index)
+  }
+  await Promise.all(Array.from({ length: parallel }, worker))
   return results
+}
+
+/** Per-call latency (ms) of fn with `parallel` calls in flight. */
+function latencies(
+  calls: number,
+  parallel: number,
+  fn: (index: number) => Promise<unknown>,
+): Promise<number[]> {
+  return inParallel(
+    calls,
+    async (index) => {
+      const started = performance.now()
+      await fn(index)
+      return performance.now() - started
+    },
+    parallel,
+  )
 }
 
 const databases = [

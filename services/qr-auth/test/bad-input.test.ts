@@ -1,18 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import type { TestDb } from '@gatehouse/db-kit/testing'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { createSession, decide, phoneHeadersFor } from './factories.ts'
-import { openQrTestEnv, type QrApp, type QrTestEnv } from './fixtures.ts'
+import { openQrTestEnv } from './fixtures.ts'
 
-let db: TestDb
-let t: QrApp
-let env: QrTestEnv
-
-beforeAll(async () => {
-  env = await openQrTestEnv()
-  ;({ db, t } = env)
-})
-afterAll(() => env?.close())
+const env = await openQrTestEnv()
+const { db, t } = env
+afterAll(() => env.close())
 
 const countSessions = async () =>
   Number((await db.raw.query<{ n: number }>('select count(*)::int as n from auth_sessions'))[0]?.n)

@@ -1,28 +1,13 @@
-import type { TestDb } from '@gatehouse/db-kit/testing'
 import { inArray } from 'drizzle-orm'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { authSessions } from '../src/db/schema/index.ts'
 import { approvedSession, createSession, exchange, exchangeableSession, registerUser } from './factories.ts'
-import {
-  type AuthApi,
-  CRON_SECRET,
-  openQrTestEnv,
-  type QrApp,
-  type QrTestEnv,
-  startQrApp,
-} from './fixtures.ts'
+import { type AuthApi, CRON_SECRET, openQrTestEnv, startQrApp } from './fixtures.ts'
 
-let db: TestDb
-let authApi: AuthApi
-let t: QrApp
-let env: QrTestEnv
-
-beforeAll(async () => {
-  env = await openQrTestEnv({ authApi: true })
-  ;({ db, t } = env)
-  authApi = env.authApi as AuthApi
-})
-afterAll(() => env?.close())
+const env = await openQrTestEnv({ authApi: true })
+const { db, t } = env
+const authApi = env.authApi as AuthApi
+afterAll(() => env.close())
 
 function cleanup(app = t.app, headers: Record<string, string> = { authorization: `Bearer ${CRON_SECRET}` }) {
   return app.inject({ method: 'POST', url: '/api/admin/cleanup-qr-sessions', headers })

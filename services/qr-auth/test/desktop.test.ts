@@ -1,18 +1,13 @@
 import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { codeIn, createSession, decide, poll, scan } from './factories.ts'
-import { openQrTestEnv, type QrApp, type QrTestEnv } from './fixtures.ts'
+import { openQrTestEnv } from './fixtures.ts'
 import { decodeQrPng, decodeQrSvg } from './qr-decode.ts'
 
-let t: QrApp
-let env: QrTestEnv
+const env = await openQrTestEnv()
+const { t } = env
 const phoneUser = randomUUID()
-
-beforeAll(async () => {
-  env = await openQrTestEnv()
-  ;({ t } = env)
-})
-afterAll(() => env?.close())
+afterAll(() => env.close())
 
 function image(id: string, kind: 'svg' | 'png', headers: Record<string, string>, query = '') {
   return t.app.inject({ method: 'GET', url: `/api/qr/sessions/${id}/qr.${kind}${query}`, headers })

@@ -1,21 +1,13 @@
 import { randomUUID } from 'node:crypto'
-import type { TestDb } from '@gatehouse/db-kit/testing'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { openEventStream } from './event-stream.ts'
 import { codeIn, createSession, decide, scan } from './factories.ts'
-import { openQrTestEnv, type QrApp, type QrTestEnv, startQrApp } from './fixtures.ts'
+import { openQrTestEnv, startQrApp } from './fixtures.ts'
 
-let db: TestDb
-let t: QrApp
-let base: string
-let env: QrTestEnv
-
-beforeAll(async () => {
-  env = await openQrTestEnv({ env: { QR_EVENTS_HEARTBEAT_SECONDS: '1' } })
-  ;({ db, t } = env)
-  base = await t.app.listen({ port: 0, host: '127.0.0.1' })
-})
-afterAll(() => env?.close())
+const env = await openQrTestEnv({ env: { QR_EVENTS_HEARTBEAT_SECONDS: '1' } })
+const { db, t } = env
+const base = await t.app.listen({ port: 0, host: '127.0.0.1' })
+afterAll(() => env.close())
 
 function events(id: string, pollToken: string, viaQuery = false) {
   const url = `${base}/api/qr/sessions/${id}/events${viaQuery ? `?pollToken=${pollToken}` : ''}`

@@ -15,19 +15,12 @@ import {
   registerUser,
   scan,
 } from './factories.ts'
-import { type AuthApi, openQrTestEnv, type QrApp, type QrTestEnv, startQrApp } from './fixtures.ts'
+import { type AuthApi, openQrTestEnv, type QrApp, startQrApp } from './fixtures.ts'
 
-let db: TestDb
-let authApi: AuthApi
-let t: QrApp
-let env: QrTestEnv
-
-beforeAll(async () => {
-  env = await openQrTestEnv({ authApi: true })
-  ;({ db, t } = env)
-  authApi = env.authApi as AuthApi
-})
-afterAll(() => env?.close())
+const env = await openQrTestEnv({ authApi: true })
+const { db, t } = env
+const authApi = env.authApi as AuthApi
+afterAll(() => env.close())
 
 async function authApiSessionCount(userId: string): Promise<number> {
   const [row] = await authApi.db.raw.query<{ count: number }>(

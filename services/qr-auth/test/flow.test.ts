@@ -1,6 +1,5 @@
-import type { TestDb } from '@gatehouse/db-kit/testing'
 import { eq } from 'drizzle-orm'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { authSessions } from '../src/db/schema/index.ts'
 import { digestOf } from '../src/desktop-secrets.ts'
 import {
@@ -14,20 +13,13 @@ import {
   scan,
   sessionsOf,
 } from './factories.ts'
-import { type AuthApi, openQrTestEnv, type QrApp, type QrTestEnv } from './fixtures.ts'
+import { type AuthApi, openQrTestEnv } from './fixtures.ts'
 import { decodeQrPng } from './qr-decode.ts'
 
-let db: TestDb
-let authApi: AuthApi
-let t: QrApp
-let env: QrTestEnv
-
-beforeAll(async () => {
-  env = await openQrTestEnv({ authApi: true })
-  ;({ db, t } = env)
-  authApi = env.authApi as AuthApi
-})
-afterAll(() => env?.close())
+const env = await openQrTestEnv({ authApi: true })
+const { db, t } = env
+const authApi = env.authApi as AuthApi
+afterAll(() => env.close())
 
 describe('QR login, desktop to phone and back', () => {
   it('gives the desktop the grant of a password login for the user who scanned and approved', async () => {
@@ -111,6 +103,15 @@ describe('QR login, desktop to phone and back', () => {
 
     t.clock.advance(5000)
     expect((await poll(t.app, session.id, session.pollToken)).json()).toMatchObject({ status: 'exchanged' })
+    // An <img src> sends the poll token in the query: the request is logged, the token is not.
+    await t.app.inject({
+      method: 'GET',
+      url: `/api/qr/sessions/${session.id}/qr.svg?pollToken=${session.pollToken}`,
+    })
+    expect(t.logs.lines().some((line) => line.msg === 'request completed')).toBe(true)
+    for (const secret of [session.pollToken, exchangeToken, codeIn(payload), grant.refreshToken]) {
+      expect(t.logs.text()).not.toContain(secret)
+    }
   })
 
   it('tells the desktop when the phone rejects, and the session never yields a login', async () => {

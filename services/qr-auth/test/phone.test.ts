@@ -1,21 +1,15 @@
 import { randomUUID } from 'node:crypto'
-import { openPoolConnections, type TestDb } from '@gatehouse/db-kit/testing'
+import { openPoolConnections } from '@gatehouse/db-kit/testing'
 import { INTERNAL_CONTEXT_HEADER } from '@gatehouse/service-kit'
 import { eq } from 'drizzle-orm'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { authSessions } from '../src/db/schema/index.ts'
 import { codeIn, createSession, decide, scan } from './factories.ts'
-import { openQrTestEnv, type QrApp, type QrTestEnv } from './fixtures.ts'
+import { openQrTestEnv } from './fixtures.ts'
 
-let db: TestDb
-let t: QrApp
-let env: QrTestEnv
-
-beforeAll(async () => {
-  env = await openQrTestEnv()
-  ;({ db, t } = env)
-})
-afterAll(() => env?.close())
+const env = await openQrTestEnv()
+const { db, t } = env
+afterAll(() => env.close())
 
 async function storedSession(id: string) {
   const [row] = await db.db.select().from(authSessions).where(eq(authSessions.id, id))

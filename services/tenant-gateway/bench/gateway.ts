@@ -6,6 +6,7 @@
  */
 import { randomToken } from '@gatehouse/crypto'
 import { createTestDb } from '@gatehouse/db-kit/testing'
+import { platformSettingsOf, withPlatformSettings } from '@gatehouse/service-kit'
 import { eq } from 'drizzle-orm'
 import { buildApp } from '../src/app.ts'
 import { loadTenantGatewayConfig } from '../src/config.ts'
@@ -34,7 +35,14 @@ await db.db
   .where(eq(clients.id, tenant.id))
 const newKey = { name: 'bench', scopes: [], expiresAt: null }
 const { key } = await createKey(db.db, keyHasherOf(config), tenant.id, newKey, new Date())
-const app = await buildApp({ config, db })
+// Built like server.ts does (bootService's platform settings: metrics, load shedding). BENCH_PLATFORM=off is the
+// baseline without them: no per-request metrics, no load-shedding check.
+const platform = platformSettingsOf(config)
+const settings =
+  process.env.BENCH_PLATFORM === 'off'
+    ? { ...platform, metrics: false, loadShedding: { ...platform.loadShedding, maxEventLoopDelayMs: 0 } }
+    : platform
+const app = await withPlatformSettings(settings, () => buildApp({ config, db }))
 await app.listen({ port: 0, host: '127.0.0.1' })
 const address = app.server.address()
 const audit =
@@ -43,7 +51,7 @@ const audit =
 process.send?.({
   port: typeof address === 'object' && address ? address.port : 0,
   key,
-  setup: `database ${db.kind}, rate-limit store ${config.REDIS_URL ? 'redis' : 'memory'}, token audit ${audit ? 'on' : 'off'}`,
+  setup: `platform plugins ${process.env.BENCH_PLATFORM === 'off' ? 'off' : 'on'}, database ${db.kind}, rate-limit store ${config.REDIS_URL ? 'redis' : 'memory'}, token audit ${audit ? 'on' : 'off'}`,
 })
 process.on('disconnect', async () => {
   await app.close()

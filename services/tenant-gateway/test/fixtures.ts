@@ -111,12 +111,18 @@ export async function startAuthStub(): Promise<AuthStub> {
 export interface EchoUpstream {
   url: string
   app: FastifyInstance
+  /** How many requests reached it so far. */
+  received(): number
   close(): Promise<void>
 }
 
 /** An upstream that answers with what it received; `/slow` answers after `slowMs`. */
 export async function startEchoUpstream(service: string, slowMs = 2_000): Promise<EchoUpstream> {
   const app = Fastify()
+  let received = 0
+  app.addHook('onRequest', async () => {
+    received += 1
+  })
   app.get('/api/auth/health', async () => ({ status: 'ok', service }))
   app.all('/*', async (request) => {
     if (request.url.endsWith('/slow')) await new Promise((resolve) => setTimeout(resolve, slowMs))
@@ -130,7 +136,7 @@ export async function startEchoUpstream(service: string, slowMs = 2_000): Promis
   })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as AddressInfo
-  return { url: `http://127.0.0.1:${port}`, app, close: () => app.close() }
+  return { url: `http://127.0.0.1:${port}`, app, received: () => received, close: () => app.close() }
 }
 
 export function testConfig(overrides: Record<string, string | undefined> = {}): Config {

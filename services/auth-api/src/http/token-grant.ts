@@ -1,6 +1,9 @@
 import type { Clock } from '@gatehouse/service-kit'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { AccessTokens } from '../access-tokens.ts'
+import type { User } from '../db/schema/index.ts'
+import type { OpenedSession } from '../sessions.ts'
+import { userView } from '../users.ts'
 import { type RefreshCookie, wantsRefreshTokenInBody } from './refresh-cookie.ts'
 
 export interface Grant {
@@ -34,4 +37,19 @@ export async function sendGrant(
     sessionId: grant.sessionId,
     sessionExpiresAt: grant.sessionExpiresAt.toISOString(),
   }
+}
+
+/** A new session's answer (register, login, the second factor): the grant and the user. */
+export async function sendSessionGrant(
+  deps: GrantDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  { user, session }: { user: User; session: OpenedSession },
+) {
+  const grant = await sendGrant(deps, request, reply, {
+    ...session,
+    userId: user.id,
+    sessionExpiresAt: session.expiresAt,
+  })
+  return { ...grant, user: userView(user) }
 }

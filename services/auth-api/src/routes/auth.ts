@@ -21,7 +21,7 @@ import {
   UserView,
   Uuid,
 } from '../http/schemas.ts'
-import { sendGrant } from '../http/token-grant.ts'
+import { sendGrant, sendSessionGrant } from '../http/token-grant.ts'
 import type { LockoutPolicy } from '../lockout.ts'
 import { loginWithPassword } from '../login.ts'
 import { assertPasswordPolicy } from '../password-policy.ts'
@@ -110,15 +110,10 @@ export async function authRoutes(app: ServiceInstance, deps: AuthRouteDeps) {
         sessionTtlSeconds,
         openSession: !deps.requireVerifiedEmail,
       })
-      deps.accountMail.sendVerification(user, client)
+      deps.accountMail.sendVerification(user)
       reply.code(201)
       if (!session) return { user: userView(user), emailVerificationRequired: true as const }
-      const grant = await sendGrant(deps, request, reply, {
-        ...session,
-        userId: user.id,
-        sessionExpiresAt: session.expiresAt,
-      })
-      return { ...grant, user: userView(user) }
+      return sendSessionGrant(deps, request, reply, { user, session })
     },
   )
 
@@ -146,12 +141,7 @@ export async function authRoutes(app: ServiceInstance, deps: AuthRouteDeps) {
         reply.header('cache-control', 'no-store')
         return mfaRequired(challenge)
       }
-      const grant = await sendGrant(deps, request, reply, {
-        ...session,
-        userId: user.id,
-        sessionExpiresAt: session.expiresAt,
-      })
-      return { ...grant, user: userView(user) }
+      return sendSessionGrant(deps, request, reply, { user, session })
     },
   )
 

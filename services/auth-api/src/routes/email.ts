@@ -57,9 +57,7 @@ export async function emailRoutes(app: ServiceInstance, deps: EmailRouteDeps) {
     },
     async (request, reply) => {
       // Looked up after the answer: known, unknown and already verified addresses answer alike.
-      const { email } = request.body
-      const client = clientInfo(request)
-      deps.accountMail.requestVerificationResend(email, client)
+      deps.accountMail.requestVerificationResend(request.body.email)
       reply.code(202)
       return {
         accepted: true as const,

@@ -1,3 +1,4 @@
+import { safeEqual } from '@gatehouse/crypto'
 import type { Database } from '@gatehouse/db-kit'
 import type { Clock, ServiceInstance } from '@gatehouse/service-kit'
 import * as client from 'openid-client'
@@ -160,7 +161,7 @@ export async function oauthRoutes(app: ServiceInstance, deps: OAuthRouteDeps) {
       const saved = stateCookie.read(request, provider.config.name, now)
       // Spent whatever happens next: a callback is answered once per sign-in.
       stateCookie.clear(reply)
-      if (!saved || request.query.state !== saved.state) {
+      if (!saved || !safeEqual(request.query.state ?? '', saved.state)) {
         throw errors.OAUTH_STATE_INVALID('Start the sign-in again from this browser.')
       }
       const callbackUrl = new URL(request.url, deps.publicUrl)

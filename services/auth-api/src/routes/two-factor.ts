@@ -1,14 +1,14 @@
 import type { ServiceInstance } from '@gatehouse/service-kit'
 import QRCode from 'qrcode'
 import Type from 'typebox'
-import { confirmCurrentPassword } from '../account.ts'
+import { confirmPasswordIfSet } from '../account.ts'
 import { errors } from '../errors.ts'
 import { type AuthenticateDeps, authenticate } from '../http/authenticate.ts'
 import { clientInfo } from '../http/client-info.ts'
 import type { MfaCookie } from '../http/mfa-cookie.ts'
 import { enforceLimits } from '../http/rate-limits.ts'
 import { BearerHeaders, DateTime, Password, SessionGrant } from '../http/schemas.ts'
-import { type GrantDeps, sendGrant } from '../http/token-grant.ts'
+import { type GrantDeps, sendSessionGrant } from '../http/token-grant.ts'
 import type { LockoutPolicy } from '../lockout.ts'
 import { completeMfaChallenge } from '../two-factor/challenges.ts'
 import {
@@ -20,7 +20,6 @@ import {
   startTotpEnrollment,
   type TwoFactorDeps,
 } from '../two-factor/two-factor.ts'
-import { userView } from '../users.ts'
 
 export interface TwoFactorRouteDeps extends AuthenticateDeps, GrantDeps {
   twoFactor: TwoFactorDeps
@@ -95,12 +94,7 @@ export async function twoFactorRoutes(app: ServiceInstance, deps: TwoFactorRoute
       const now = clock()
       const client = clientInfo(request)
       // Someone holding only a stolen access token must not be able to lock the owner out with their own 2FA.
-      if (user.passwordHash) {
-        const password = request.body?.password
-        if (password === undefined)
-          throw errors.CURRENT_PASSWORD_INCORRECT('Send your current password as "password".')
-        await confirmCurrentPassword(db, { user, password, now, client, lockout })
-      }
+      await confirmPasswordIfSet(db, { user, password: request.body?.password, now, client, lockout })
       const { secret, uri } = await startTotpEnrollment(db, twoFactor, { user, now, client })
       const qrCode = await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 256 })
       reply.code(201).header('cache-control', 'no-store')
@@ -140,12 +134,7 @@ export async function twoFactorRoutes(app: ServiceInstance, deps: TwoFactorRoute
       const now = clock()
       const client = clientInfo(request)
       // Accounts without a password (OAuth only) confirm with the code alone.
-      if (user.passwordHash) {
-        const { password } = request.body
-        if (password === undefined)
-          throw errors.CURRENT_PASSWORD_INCORRECT('Send your current password as "password".')
-        await confirmCurrentPassword(db, { user, password, now, client, lockout })
-      }
+      await confirmPasswordIfSet(db, { user, password: request.body.password, now, client, lockout })
       await disableTwoFactor(db, twoFactor, { user, code: request.body.code, now, client })
       return reply.code(204).send(null)
     },
@@ -193,12 +182,7 @@ export async function twoFactorRoutes(app: ServiceInstance, deps: TwoFactorRoute
         sessionTtlSeconds: deps.sessionTtlSeconds,
       })
       deps.mfaCookie.clear(reply)
-      const grant = await sendGrant(deps, request, reply, {
-        ...session,
-        userId: user.id,
-        sessionExpiresAt: session.expiresAt,
-      })
-      return { ...grant, user: userView(user) }
+      return sendSessionGrant(deps, request, reply, { user, session })
     },
   )
 }

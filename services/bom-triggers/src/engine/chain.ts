@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Database } from '@gatehouse/db-kit'
-import type { Clock } from '@gatehouse/service-kit'
+import { type Clock, type LoggableError, loggableError } from '@gatehouse/service-kit'
 import { eq } from 'drizzle-orm'
 import { ACTIONS, ActionError, type Applied } from '../actions/index.ts'
 import { bomTriggerLogs, tasks } from '../db/schema/index.ts'
@@ -58,29 +58,19 @@ class TriggerAbort extends Error {
 
 export type Fire = (event: Omit<EventContext, 'depth'>) => Promise<void>
 
-function postgresCode(error: unknown): string | undefined {
-  let current: unknown = error
-  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
-    const code = (current as { code?: unknown }).code
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code
-    current = (current as { cause?: unknown }).cause
+/** The SQLSTATE of a database error, from service-kit's loggable view (never the message: it holds the SQL). */
+function sqlStateOf(error: unknown): string | undefined {
+  for (let part: LoggableError | undefined = loggableError(error); part; part = part.cause) {
+    if (part.sqlState) return part.sqlState
   }
   return undefined
 }
 
-/** A driver error's message holds SQL and parameters: only the SQLSTATE leaves this function. */
 function failureMessage(error: unknown, chain: Chain, trigger: ReadyTrigger): string {
   if (error instanceof ActionError) return error.message
-  const code = postgresCode(error)
-  if (code) return `the database refused the change (SQLSTATE ${code})`
-  chain.deps.log.error(
-    {
-      triggerId: trigger.id,
-      errorName: (error as Error)?.name,
-      stack: (error as Error)?.stack?.split('\n').slice(1, 6).join('\n'),
-    },
-    'trigger action crashed',
-  )
+  const sqlState = sqlStateOf(error)
+  if (sqlState) return `the database refused the change (SQLSTATE ${sqlState})`
+  chain.deps.log.error({ triggerId: trigger.id, err: error }, 'trigger action crashed')
   return 'the action failed unexpectedly'
 }
 

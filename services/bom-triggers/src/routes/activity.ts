@@ -1,6 +1,7 @@
 import type { Database } from '@gatehouse/db-kit'
 import type { ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
+import { errors } from '../errors.ts'
 import { listTriggerLogs, triggerStats } from '../trigger-logs.ts'
 import { listWebhookDeliveries } from '../webhooks/index.ts'
 import { decodeCursor, encodeCursor } from './cursor.ts'
@@ -24,6 +25,7 @@ export async function activityRoutes(app: ServiceInstance, { db }: { db: Databas
   app.get(
     '/logs',
     {
+      config: { problems: [errors.INVALID_CURSOR] },
       schema: {
         querystring: Type.Object({
           triggerId: Type.Optional(Uuid),
@@ -59,6 +61,7 @@ export async function activityRoutes(app: ServiceInstance, { db }: { db: Databas
   app.get(
     '/stats',
     {
+      config: { problems: [] },
       schema: {
         querystring: Type.Object({ from: Type.Optional(DateTime), to: Type.Optional(DateTime) }),
         response: {
@@ -94,6 +97,7 @@ export async function activityRoutes(app: ServiceInstance, { db }: { db: Databas
   app.get(
     '/deliveries',
     {
+      config: { problems: [errors.INVALID_CURSOR] },
       schema: {
         querystring: Type.Object({
           triggerId: Type.Optional(Uuid),

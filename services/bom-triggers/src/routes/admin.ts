@@ -18,6 +18,7 @@ export async function adminRoutes(app: ServiceInstance, { db, raw, clock, cronSe
   app.post(
     '/cleanup-trigger-logs',
     {
+      config: { problems: [errors.CRON_SECRET_REQUIRED] },
       schema: {
         headers: Type.Object({ authorization: Type.Optional(Type.String()) }),
         querystring: Type.Object({ days: Type.Integer({ minimum: 0, maximum: 36_500, default: 90 }) }),

@@ -2,6 +2,7 @@ import type { Database } from '@gatehouse/db-kit'
 import type { Clock, ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
 import { createMaterial, deleteMaterial, getMaterial, listMaterials, updateMaterial } from '../catalogue.ts'
+import { errors } from '../errors.ts'
 import { invalidField } from '../field-errors.ts'
 import { decodeCursor, encodeCursor } from './cursor.ts'
 import { Cursor, Decimal, IdParams, Limit, MaterialView, NextCursor, Sku } from './schemas.ts'
@@ -15,6 +16,7 @@ export async function materialRoutes(app: ServiceInstance, { db, clock }: { db: 
   app.get(
     '/',
     {
+      config: { problems: [errors.INVALID_CURSOR] },
       schema: {
         querystring: Type.Object({
           search: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
@@ -40,6 +42,7 @@ export async function materialRoutes(app: ServiceInstance, { db, clock }: { db: 
   app.post(
     '/',
     {
+      config: { problems: [errors.MATERIAL_SKU_TAKEN] },
       schema: {
         body: Type.Object({ sku: Sku, name: Name, unit: Unit, unitCost: Decimal }),
         response: { 201: MaterialView },
@@ -51,13 +54,19 @@ export async function materialRoutes(app: ServiceInstance, { db, clock }: { db: 
     },
   )
 
-  app.get('/:id', { schema: { params: IdParams, response: { 200: MaterialView } } }, async (request) =>
-    getMaterial(db, request.tenantId, request.params.id),
+  app.get(
+    '/:id',
+    {
+      config: { problems: [errors.MATERIAL_NOT_FOUND] },
+      schema: { params: IdParams, response: { 200: MaterialView } },
+    },
+    async (request) => getMaterial(db, request.tenantId, request.params.id),
   )
 
   app.patch(
     '/:id',
     {
+      config: { problems: [errors.MATERIAL_NOT_FOUND] },
       schema: {
         params: IdParams,
         body: Type.Object(
@@ -77,7 +86,10 @@ export async function materialRoutes(app: ServiceInstance, { db, clock }: { db: 
 
   app.delete(
     '/:id',
-    { schema: { params: IdParams, response: { 204: Type.Null() } } },
+    {
+      config: { problems: [errors.MATERIAL_NOT_FOUND, errors.MATERIAL_IN_USE] },
+      schema: { params: IdParams, response: { 204: Type.Null() } },
+    },
     async (request, reply) => {
       await deleteMaterial(db, request.tenantId, request.params.id)
       return reply.code(204).send(null)

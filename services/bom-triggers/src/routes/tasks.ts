@@ -1,5 +1,6 @@
 import type { ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
+import { errors } from '../errors.ts'
 import { addTaskMaterial, changeTaskMaterialQuantity, removeTaskMaterial } from '../task-materials.ts'
 import { changeStatus, createTask, getTask, listTasks, type OperationDeps } from '../tasks.ts'
 import { decodeCursor, encodeCursor } from './cursor.ts'
@@ -28,6 +29,7 @@ export async function taskRoutes(app: ServiceInstance, { ops }: { ops: Operation
   app.post(
     '/',
     {
+      config: { problems: [errors.TRIGGER_ABORTED] },
       schema: {
         body: Type.Object({
           title: Type.String({ minLength: 1, maxLength: 200 }),
@@ -47,6 +49,7 @@ export async function taskRoutes(app: ServiceInstance, { ops }: { ops: Operation
   app.get(
     '/',
     {
+      config: { problems: [errors.INVALID_CURSOR] },
       schema: {
         querystring: Type.Object({
           status: Type.Optional(TaskStatusSchema),
@@ -72,13 +75,19 @@ export async function taskRoutes(app: ServiceInstance, { ops }: { ops: Operation
     },
   )
 
-  app.get('/:id', { schema: { params: IdParams, response: { 200: TaskView } } }, async (request) =>
-    getTask(db, request.tenantId, request.params.id),
+  app.get(
+    '/:id',
+    {
+      config: { problems: [errors.TASK_NOT_FOUND] },
+      schema: { params: IdParams, response: { 200: TaskView } },
+    },
+    async (request) => getTask(db, request.tenantId, request.params.id),
   )
 
   app.patch(
     '/:id/status',
     {
+      config: { problems: [errors.TASK_NOT_FOUND, errors.TASK_CLOSED, errors.TRIGGER_ABORTED] },
       schema: {
         params: IdParams,
         body: Type.Object({ status: TaskStatusSchema }),
@@ -98,7 +107,10 @@ export async function taskRoutes(app: ServiceInstance, { ops }: { ops: Operation
 
   app.post(
     '/:id/complete',
-    { schema: { params: IdParams, response: { 200: TaskOperationView } } },
+    {
+      config: { problems: [errors.TASK_NOT_FOUND, errors.TASK_CLOSED, errors.TRIGGER_ABORTED] },
+      schema: { params: IdParams, response: { 200: TaskOperationView } },
+    },
     async (request) => {
       const { task, triggerRuns } = await changeStatus(ops, request.tenantId, request.params.id, 'COMPLETED')
       return { ...task, triggerRuns }
@@ -108,6 +120,15 @@ export async function taskRoutes(app: ServiceInstance, { ops }: { ops: Operation
   app.post(
     '/:id/materials',
     {
+      config: {
+        problems: [
+          errors.TASK_NOT_FOUND,
+          errors.TASK_CLOSED,
+          errors.MATERIAL_NOT_FOUND,
+          errors.MATERIAL_ALREADY_ON_TASK,
+          errors.TRIGGER_ABORTED,
+        ],
+      },
       schema: {
         params: IdParams,
         body: Type.Object({
@@ -135,6 +156,14 @@ export async function taskRoutes(app: ServiceInstance, { ops }: { ops: Operation
   app.patch(
     '/:id/materials/:materialId',
     {
+      config: {
+        problems: [
+          errors.TASK_NOT_FOUND,
+          errors.TASK_CLOSED,
+          errors.MATERIAL_NOT_ON_TASK,
+          errors.TRIGGER_ABORTED,
+        ],
+      },
       schema: {
         params: LineParams,
         body: Type.Object({ quantity: Decimal }),
@@ -156,7 +185,10 @@ export async function taskRoutes(app: ServiceInstance, { ops }: { ops: Operation
 
   app.delete(
     '/:id/materials/:materialId',
-    { schema: { params: LineParams, response: { 200: TaskOperationView } } },
+    {
+      config: { problems: [errors.TASK_NOT_FOUND, errors.TASK_CLOSED, errors.MATERIAL_NOT_ON_TASK] },
+      schema: { params: LineParams, response: { 200: TaskOperationView } },
+    },
     async (request) => {
       const { id, materialId } = request.params
       const { task, triggerRuns } = await removeTaskMaterial(ops, request.tenantId, id, materialId)

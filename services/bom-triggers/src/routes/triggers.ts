@@ -3,6 +3,7 @@ import type { Clock, ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
 import { dryRunTrigger } from '../dry-run.ts'
 import type { TriggerCatalog } from '../engine/trigger-catalog.ts'
+import { errors } from '../errors.ts'
 import { invalidField } from '../field-errors.ts'
 import {
   createTrigger,
@@ -112,6 +113,7 @@ export async function triggerRoutes(app: ServiceInstance, deps: TriggerRouteDeps
   app.get(
     '/',
     {
+      config: { problems: [] },
       schema: {
         querystring: Type.Object({
           triggerEvent: Type.Optional(TriggerEventSchema),
@@ -125,19 +127,38 @@ export async function triggerRoutes(app: ServiceInstance, deps: TriggerRouteDeps
     async (request) => ({ items: await listTriggers(db, request.tenantId, request.query) }),
   )
 
-  app.post('/', { schema: { body: CreateBody, response: { 201: TriggerView } } }, async (request, reply) => {
-    const created = await createTrigger(db, request.tenantId, request.body, settings, clock())
-    reply.code(201)
-    return created
-  })
+  app.post(
+    '/',
+    {
+      config: {
+        problems: [errors.INVALID_CONDITIONS, errors.INVALID_ACTION_CONFIG, errors.TRIGGER_LIMIT_REACHED],
+      },
+      schema: { body: CreateBody, response: { 201: TriggerView } },
+    },
+    async (request, reply) => {
+      const created = await createTrigger(db, request.tenantId, request.body, settings, clock())
+      reply.code(201)
+      return created
+    },
+  )
 
-  app.get('/:id', { schema: { params: IdParams, response: { 200: TriggerView } } }, async (request) =>
-    getTrigger(db, request.tenantId, request.params.id),
+  app.get(
+    '/:id',
+    {
+      config: { problems: [errors.TRIGGER_NOT_FOUND] },
+      schema: { params: IdParams, response: { 200: TriggerView } },
+    },
+    async (request) => getTrigger(db, request.tenantId, request.params.id),
   )
 
   app.patch(
     '/:id',
-    { schema: { params: IdParams, body: PatchBody, response: { 200: TriggerView } } },
+    {
+      config: {
+        problems: [errors.TRIGGER_NOT_FOUND, errors.INVALID_CONDITIONS, errors.INVALID_ACTION_CONFIG],
+      },
+      schema: { params: IdParams, body: PatchBody, response: { 200: TriggerView } },
+    },
     async (request) => {
       // Unknown fields are stripped before this point, so an update may arrive empty.
       if (Object.keys(request.body).length === 0)
@@ -148,19 +169,28 @@ export async function triggerRoutes(app: ServiceInstance, deps: TriggerRouteDeps
 
   app.post(
     '/:id/activate',
-    { schema: { params: IdParams, response: { 200: TriggerView } } },
+    {
+      config: { problems: [errors.TRIGGER_NOT_FOUND] },
+      schema: { params: IdParams, response: { 200: TriggerView } },
+    },
     async (request) => setTriggerActive(db, request.tenantId, request.params.id, true, clock()),
   )
 
   app.post(
     '/:id/deactivate',
-    { schema: { params: IdParams, response: { 200: TriggerView } } },
+    {
+      config: { problems: [errors.TRIGGER_NOT_FOUND] },
+      schema: { params: IdParams, response: { 200: TriggerView } },
+    },
     async (request) => setTriggerActive(db, request.tenantId, request.params.id, false, clock()),
   )
 
   app.delete(
     '/:id',
-    { schema: { params: IdParams, response: { 204: Type.Null() } } },
+    {
+      config: { problems: [errors.TRIGGER_NOT_FOUND] },
+      schema: { params: IdParams, response: { 204: Type.Null() } },
+    },
     async (request, reply) => {
       await deleteTrigger(db, request.tenantId, request.params.id)
       return reply.code(204).send(null)
@@ -169,7 +199,17 @@ export async function triggerRoutes(app: ServiceInstance, deps: TriggerRouteDeps
 
   app.post(
     '/:id/test',
-    { schema: { params: IdParams, body: TestBody, response: { 200: DryRunView } } },
+    {
+      config: {
+        problems: [
+          errors.TRIGGER_NOT_FOUND,
+          errors.TASK_NOT_FOUND,
+          errors.MATERIAL_NOT_FOUND,
+          errors.INVALID_EVENT,
+        ],
+      },
+      schema: { params: IdParams, body: TestBody, response: { 200: DryRunView } },
+    },
     async (request) => ({
       ...(await dryRunTrigger(db, catalog, request.tenantId, request.params.id, request.body, clock())),
       written: false as const,
@@ -179,6 +219,7 @@ export async function triggerRoutes(app: ServiceInstance, deps: TriggerRouteDeps
   app.get(
     '/:id/webhook-secret',
     {
+      config: { problems: [errors.TRIGGER_NOT_FOUND, errors.NOT_A_WEBHOOK_TRIGGER] },
       schema: {
         params: IdParams,
         response: { 200: Type.Object({ triggerId: Uuid, secret: Type.String() }) },

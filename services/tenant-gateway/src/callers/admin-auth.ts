@@ -44,7 +44,8 @@ export const adminAuth = fp(
       const bucket = reads
         ? { key: `user:read:${request.userId}`, name: 'admin-read', policy: limits.read }
         : { key: `user:write:${request.userId}`, name: 'admin-write', policy: limits.write }
-      if (!(await limiter.consume(request, reply, bucket))) return reply
+      // Abuse protection, not a budget: administration keeps working while the store is unreachable.
+      if (!(await limiter.consume(request, reply, bucket, true))) return reply
     })
   },
   { name: 'tenant-gateway-admin-auth', fastify: '5.x' },

@@ -109,7 +109,10 @@ export function combineDocuments({ own, upstreams, gatewayPrefix }: CombineInput
   const tags = [...(own.tags ?? [])]
   const unavailable: string[] = []
 
+  const forwarded = upstreams.flatMap(({ upstream }) => upstream.prefixes)
   for (const [path, item] of Object.entries(own.paths ?? {})) {
+    // The proxy's own catch-all routes: what is behind them comes from the upstreams' documents.
+    if (underPrefix(path, forwarded)) continue
     const copy = structuredClone(item) as Record<string, Operation>
     if (underPrefix(path, USER_TOKEN_PREFIXES)) {
       for (const operation of Object.values(copy))

@@ -34,9 +34,9 @@ export interface RateLimitSnapshot {
 export interface RateLimiter {
   /**
    * Counts one request. Sends the 429 (or the 503 of a closed-failing store) itself and returns false when the
-   * request must stop; sets the RateLimit headers otherwise.
+   * request must stop; sets the RateLimit headers otherwise. `failOpen` overrides RATE_LIMIT_FAIL_OPEN.
    */
-  consume(request: FastifyRequest, reply: FastifyReply, bucket: Bucket): Promise<boolean>
+  consume(request: FastifyRequest, reply: FastifyReply, bucket: Bucket, failOpen?: boolean): Promise<boolean>
   /** The state without counting (POST /api/keys/verify); undefined when the store is unreachable. */
   peek(request: FastifyRequest, bucket: Bucket): Promise<RateLimitSnapshot | undefined>
 }
@@ -90,12 +90,12 @@ export const rateLimiting = fp(
     }
 
     app.decorate('rateLimiter', {
-      async consume(request, reply, bucket) {
+      async consume(request, reply, bucket, failOpen = options.failOpen) {
         let result: Awaited<ReturnType<typeof limit>>
         try {
           result = await check(request, bucket, true)
         } catch {
-          if (options.failOpen) {
+          if (failOpen) {
             warnOpen(request)
             return true
           }
