@@ -115,6 +115,8 @@ describe('the API documents of the running platform (pnpm start)', () => {
     const slug = new URL(problem.type).pathname.replace(/^\/errors\//, '')
     const page = await call(platform.gateway, 'GET', `/errors/${slug}`)
     expect(page.status).toBe(200)
-    expect(page.body).toMatchObject({ code: problem.code, service: 'auth-api' })
+    // auth-api's refusal, or the gateway's 429 once the run above spent the per-IP login budget: both have a page.
+    expect(page.body).toMatchObject({ code: problem.code, type: problem.type })
+    expect(['auth-api', 'tenant-gateway']).toContain(page.body.service)
   })
 })

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { hashPassword, verifyPassword } from '@gatehouse/crypto'
 import { createDb, migrateUp } from '@gatehouse/db-kit'
 import autocannon from 'autocannon'
+import { SMTPServer } from 'smtp-server'
 import { openSession } from '../src/sessions.ts'
 
 const CONCURRENCY = 10
@@ -107,6 +108,7 @@ const dbUrl = new URL(serverUrl)
 dbUrl.pathname = `/${dbName}`
 const db = await createDb({ url: dbUrl.toString(), max: 10 })
 let server: ReturnType<typeof spawn> | undefined
+let smtpSink: SMTPServer | undefined
 try {
   await migrateUp(db, { migrationsDir: `${serviceDir}/migrations`, service: 'auth-api' })
   const port = await freePort()
@@ -115,6 +117,16 @@ try {
   const profile = process.env.BENCH_CPU_PROF
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
     : []
+  // Production needs SMTP: a sink on loopback takes the verification mails of the sign-ups below.
+  const smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData: (stream, _session, done) => stream.on('end', () => done()).resume(),
+  })
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve))
+  smtpSink = smtp
+  const smtpPort = (smtp.server.address() as { port: number }).port
   server = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/server.ts'], {
     cwd: serviceDir,
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -126,6 +138,9 @@ try {
       LOG_LEVEL: 'warn',
       INTERNAL_SECRET: randomBytes(32).toString('base64url'),
       CRON_SECRET: randomBytes(32).toString('base64url'),
+      TWO_FACTOR_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+      COOKIE_SECRET: randomBytes(32).toString('base64url'),
+      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
       RATE_LIMIT_LOGIN_PER_IP: '1000000000',
       RATE_LIMIT_LOGIN_PER_ACCOUNT: '1000000000',
       REDIS_URL: '',
@@ -276,6 +291,7 @@ try {
   await new Promise((resolve) =>
     server && server.exitCode === null ? server.once('exit', resolve) : resolve(null),
   )
+  smtpSink?.close()
   await db.close()
   await onServer(`drop database if exists ${dbName} with (force)`)
 }

@@ -1,5 +1,5 @@
 /** `pnpm --filter auth-api seed:demo`: a demo user for development. Refused when NODE_ENV=production. */
-import { configOrExit, loadConfig, openServiceDatabase } from '@gatehouse/service-kit'
+import { configOrExit, loadConfig, runOperatorCommand } from '@gatehouse/service-kit'
 import { configSchema } from '../src/config.ts'
 import { seedDemoUser } from '../src/demo-user.ts'
 
@@ -9,13 +9,15 @@ if (config.NODE_ENV === 'production') {
   process.stderr.write('seed:demo refuses to run with NODE_ENV=production\n')
   process.exit(1)
 }
-const db = await openServiceDatabase('auth-api', config)
-try {
-  const demo = await seedDemoUser(db.db, { nodeEnv: config.NODE_ENV, now: new Date() })
+// Refused while a running auth-api holds the embedded database (the write would be lost); reported only once the
+// database is closed, so what is printed is what is stored.
+let demo: Awaited<ReturnType<typeof seedDemoUser>> | undefined
+await runOperatorCommand('auth-api', config, async (db) => {
+  demo = await seedDemoUser(db.db, { nodeEnv: config.NODE_ENV, now: new Date() })
+  return 0
+})
+if (demo) {
   process.stdout.write(
-    `${demo.created ? 'created' : 'reset the password of'} ${demo.email}\npassword: ${demo.password}\n` +
-      '(the embedded database is locked by a running service: stop `pnpm start` first)\n',
+    `${demo.created ? 'created' : 'reset the password of'} ${demo.email}\npassword: ${demo.password}\n`,
   )
-} finally {
-  await db.close()
 }

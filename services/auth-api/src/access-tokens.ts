@@ -8,7 +8,6 @@ import {
 import { errors } from './errors.ts'
 import type { SigningKeyRing } from './signing-keys.ts'
 
-
 export interface AccessTokenClaims {
   userId: string
   sessionId: string

@@ -66,7 +66,7 @@ export async function changePassword(
     client: ClientInfo
     lockout: LockoutPolicy
   },
-): Promise<{ revokedSessions: number }> {
+): Promise<{ revokedSessionIds: string[] }> {
   const { user, now, client } = input
   await confirmCurrentPassword(db, { ...input, password: input.currentPassword })
   assertPasswordPolicy(input.newPassword, user, '/body/newPassword')
@@ -90,7 +90,7 @@ export async function changePassword(
       sessionId: input.sessionId,
       details: { revokedSessions: revoked.length },
     })
-    return { revokedSessions: revoked.length }
+    return { revokedSessionIds: revoked.map((session) => session.id) }
   })
 }
 

@@ -24,11 +24,13 @@ import { authRoutes } from './routes/auth.ts'
 import { emailRoutes } from './routes/email.ts'
 import { healthRoutes } from './routes/health.ts'
 import { internalRoutes } from './routes/internal.ts'
+import { internalLookupRoutes } from './routes/internal-lookups.ts'
 import { jwksRoutes } from './routes/jwks.ts'
 import { oauthRoutes } from './routes/oauth.ts'
 import { passwordRoutes } from './routes/password.ts'
 import { sessionRoutes } from './routes/sessions.ts'
 import { twoFactorRoutes } from './routes/two-factor.ts'
+import { createSessionRevocations } from './session-revocations.ts'
 import { createSigningKeyRing } from './signing-keys.ts'
 import { createTwoFactorSecretBox } from './two-factor/secret-box.ts'
 import type { TwoFactorDeps } from './two-factor/two-factor.ts'
@@ -64,7 +66,11 @@ export function buildApp({ config, db, logger, clock = systemClock, ...deps }: A
     logger: logger ?? { level: config.LOG_LEVEL, pretty: config.LOG_PRETTY },
     // What bootService would pass, also when a test builds the app itself.
     platform: platformSettingsOf(config),
+    // Secure cookies mean TLS in front: browsers are told to keep to it.
+    hsts: config.COOKIE_SECURE,
   })
+  const revocations = createSessionRevocations({ redisUrl: config.REDIS_URL, log: app.log })
+  app.addHook('onClose', () => revocations.close())
 
   const signingKeys = createSigningKeyRing(db.db, {
     clock,
@@ -146,7 +152,7 @@ export function buildApp({ config, db, logger, clock = systemClock, ...deps }: A
   app.register(cookie)
   app.register(rateLimitStore, { ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}) })
   app.register(healthRoutes, { database: db })
-  app.register(jwksRoutes, { signingKeys })
+  app.register(jwksRoutes, { signingKeys, issuer: config.JWT_ISSUER, publicUrl: config.PUBLIC_URL })
   app.register(authRoutes, {
     prefix: '/api/auth',
     db: db.db,
@@ -159,6 +165,7 @@ export function buildApp({ config, db, logger, clock = systemClock, ...deps }: A
     accountMail,
     requireVerifiedEmail: config.REQUIRE_EMAIL_VERIFICATION,
     mfaChallengeTtlSeconds: config.MFA_CHALLENGE_TTL,
+    revocations,
     limits: {
       windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
       loginPerIp: config.RATE_LIMIT_LOGIN_PER_IP,
@@ -183,6 +190,7 @@ export function buildApp({ config, db, logger, clock = systemClock, ...deps }: A
     accountMail,
     lockout,
     limits: mailLimits,
+    revocations,
   })
   app.register(twoFactorRoutes, {
     prefix: '/api/auth/2fa',
@@ -210,6 +218,7 @@ export function buildApp({ config, db, logger, clock = systemClock, ...deps }: A
     publicUrl: config.PUBLIC_URL,
     stateTtlSeconds: config.OAUTH_STATE_TTL,
     signIn: { sessionTtlSeconds, mfaChallengeTtlSeconds: config.MFA_CHALLENGE_TTL },
+    revocations,
   })
   app.register(sessionRoutes, {
     prefix: '/api/auth/sessions',
@@ -217,6 +226,7 @@ export function buildApp({ config, db, logger, clock = systemClock, ...deps }: A
     clock,
     accessTokens,
     refreshCookie: cookies,
+    revocations,
   })
   app.register(adminRoutes, {
     prefix: '/api/admin',
@@ -232,6 +242,12 @@ export function buildApp({ config, db, logger, clock = systemClock, ...deps }: A
     accessTokens,
     internalSecret: config.INTERNAL_SECRET,
     sessionTtlSeconds,
+  })
+  app.register(internalLookupRoutes, {
+    prefix: '/internal',
+    db: db.db,
+    clock,
+    internalSecret: config.INTERNAL_SECRET,
   })
   return app
 }

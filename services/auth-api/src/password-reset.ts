@@ -50,7 +50,7 @@ const invalidLink = () =>
 export async function resetPassword(
   db: Database,
   input: { token: string; password: string; now: Date; client: ClientInfo },
-): Promise<{ user: User; revokedSessions: number }> {
+): Promise<{ user: User; revokedSessionIds: string[] }> {
   const { now, client } = input
   const presented = parseOneTimeToken(input.token)
   if (!presented) throw invalidLink()
@@ -106,6 +106,6 @@ export async function resetPassword(
       userId: user.id,
       details: { revokedSessions: revoked.length },
     })
-    return { user, revokedSessions: revoked.length }
+    return { user, revokedSessionIds: revoked.map((session) => session.id) }
   })
 }

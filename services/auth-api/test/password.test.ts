@@ -1,5 +1,7 @@
 import { openPoolConnections, type TestDb } from '@gatehouse/db-kit/testing'
+import { revokedSessionsOf, SESSION_REVOKED_CHANNEL } from '@gatehouse/service-kit'
 import { eq } from 'drizzle-orm'
+import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { passwordResetTokens, users } from '../src/db/schema/index.ts'
 import {
@@ -210,5 +212,43 @@ describe.runIf(process.env.TEST_DATABASE_URL)('reset link under concurrency (Pos
     expect((await login(t.app, user.email, winner)).statusCode).toBe(200)
     const resets = (await auditEventsOf(db.db, user.user.id)).filter((event) => event === 'PASSWORD_RESET')
     expect(resets).toHaveLength(1)
+  })
+})
+
+describe.runIf(process.env.REDIS_URL)('revocations reach the gateway (Redis)', () => {
+  it('publishes the sessions a reset and a change ended', async () => {
+    const withRedis = await startTestApp(db, {
+      env: { SMTP_URL: smtp.url, REDIS_URL: process.env.REDIS_URL as string },
+    })
+    const listener = new Redis(process.env.REDIS_URL as string)
+    const messages: string[][] = []
+    listener.on('message', (_channel, message: string) => messages.push(revokedSessionsOf(message)))
+    await listener.subscribe(SESSION_REVOKED_CHANNEL)
+    try {
+      const user = await register(withRedis.app)
+      const other = (await login(withRedis.app, user.email, PASSWORD)).json()
+      const changed = await postJson(
+        withRedis.app,
+        '/api/auth/password/change',
+        { currentPassword: PASSWORD, newPassword: NEW_PASSWORD },
+        bearer(user.accessToken),
+      )
+      expect(changed.json()).toEqual({ revokedSessions: 1 })
+      await postJson(withRedis.app, '/api/auth/password-reset', { email: user.email })
+      await withRedis.app.backgroundTasks.drain()
+      const token = linkToken(smtp.mails.filter(resetMail(user.email)).at(-1) as CaughtMail)
+      const reset = await postJson(withRedis.app, '/api/auth/password-reset/confirm', {
+        token,
+        password: 'the passphrase after the reset',
+      })
+      expect(reset.json()).toEqual({ revokedSessions: 1 })
+      const deadline = Date.now() + 5000
+      while (messages.length < 2 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(messages).toEqual([[other.sessionId], [user.sessionId]])
+    } finally {
+      listener.disconnect()
+      await withRedis.app.close()
+    }
   })
 })

@@ -121,7 +121,7 @@ describe('POST /api/auth/logout-all', () => {
 })
 
 describe('POST /api/auth/logout', () => {
-  it('logs out by access token alone, is idempotent, and needs some credential', async () => {
+  it('logs out by access token alone, and is idempotent, even without any credential', async () => {
     const user = await register(t.app)
     const byAccess = await t.app.inject({
       method: 'POST',
@@ -140,7 +140,15 @@ describe('POST /api/auth/logout', () => {
     const logouts = await db.db.select().from(auditLogs).where(eq(auditLogs.eventType, 'LOGOUT'))
     expect(logouts.filter((row) => row.sessionId === user.sessionId)).toHaveLength(1)
 
+    // Issue 13, defect 14: nothing to log out is not an error (the refresh cookie is cleared all the same).
     const nothing = await t.app.inject({ method: 'POST', url: '/api/auth/logout' })
-    expect(nothing.statusCode).toBe(401)
+    expect(nothing.statusCode).toBe(204)
+    expect(String(nothing.headers['set-cookie'])).toContain('refresh_token=;')
+    const twice = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/logout',
+      headers: bearer(user.accessToken),
+    })
+    expect(twice.statusCode).toBe(204)
   })
 })

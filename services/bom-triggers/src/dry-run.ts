@@ -5,6 +5,7 @@ import { materialFacts, materialOnTask, taskFacts } from './bom.ts'
 import { tasks } from './db/schema/index.ts'
 import type { ConditionResult, FieldError } from './engine/conditions.ts'
 import type { EventContext, MaterialFacts, TaskFacts } from './engine/event-context.ts'
+import { actionFailureMessage } from './engine/failures.ts'
 import type { TriggerCatalog } from './engine/trigger-catalog.ts'
 import { errors } from './errors.ts'
 import { getTrigger } from './triggers.ts'
@@ -110,6 +111,7 @@ export async function dryRunTrigger(
   triggerId: string,
   input: TestEventInput,
   now: Date,
+  log: { error(details: object, message: string): void },
 ): Promise<DryRunResult> {
   return db.transaction(async (tx) => {
     await tx.execute(sql`set transaction read only`)
@@ -121,20 +123,21 @@ export async function dryRunTrigger(
     const base = { triggerId, isActive: row.isActive, event, matched, conditions }
     if (!matched) return { ...base, action: null }
     const type = trigger.actionType
+    const config = trigger.actionConfig
     try {
-      if (trigger.actionConfig === undefined)
+      if (config === undefined)
         throw new ActionError('the stored actionConfig no longer fits its action type')
-      const planned = await ACTIONS[type].plan({ tx, tenantId, trigger, event, now }, trigger.actionConfig)
+      // In a savepoint, so that a database error leaves the (read-only) transaction usable.
+      const planned = await tx.transaction((savepoint) =>
+        ACTIONS[type].plan({ tx: savepoint, tenantId, trigger, event, now }, config),
+      )
       return {
         ...base,
         action: { type, summary: planned.summary, details: planned.details, raises: planned.raises },
       }
     } catch (error) {
-      if (!(error instanceof ActionError)) throw error
-      return {
-        ...base,
-        action: { type, summary: `Would fail: ${error.message}`, raises: [], error: error.message },
-      }
+      const message = actionFailureMessage(error, log, triggerId)
+      return { ...base, action: { type, summary: `Would fail: ${message}`, raises: [], error: message } }
     }
   })
 }

@@ -131,7 +131,10 @@ describe('cascades', () => {
     const huge = await makeMaterial(tenant, { sku: 'HUGE', unitCost: '9999999999.0000' })
     const task = await makeTask(tenant)
     // The seeded CALCULATE_COST overflows numeric(18,4) for this line: 9999999999 x 9999999999.
-    const added = await tenant.post(`/api/tasks/${task.id}/materials`, { materialId: huge.id, quantity: '9999999999' })
+    const added = await tenant.post(`/api/tasks/${task.id}/materials`, {
+      materialId: huge.id,
+      quantity: '9999999999',
+    })
     expect(added.status).toBe(201)
     expect(added.body.triggerRuns).toEqual([
       expect.objectContaining({

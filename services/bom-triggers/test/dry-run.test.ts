@@ -160,6 +160,16 @@ describe('POST /api/bom-triggers/:id/test (dry run)', () => {
       matched: true,
       action: { error: expect.stringContaining('-4.0000') },
     })
+    // A cost too large for numeric(18,4): the database's refusal is reported, not a 500.
+    const huge = await makeMaterial(tenant, { sku: 'DRY-HUGE', unitCost: '9999999999' })
+    await tenant.post(`/api/tasks/${task.id}/materials`, { materialId: huge.id, quantity: '9999999999' })
+    const overflow = await dryRun(triggers.CALCULATE_COST!, {
+      taskId: task.id,
+      material: { sku: 'DRY-HUGE' },
+      quantity: { new: '1' },
+    })
+    expect(overflow.status).toBe(200)
+    expect(overflow.body.action).toMatchObject({ error: 'the database refused the change (SQLSTATE 22003)' })
   })
 
   it('asks for the facts its event carries and refuses unknown tasks or other tenants', async () => {

@@ -71,7 +71,11 @@ function percentile(values: number[], p: number): number {
 }
 
 /** Runs the batches from `senders` concurrent loops; events per second over the whole run. */
-async function throughput<T>(batches: T[], senders: number, send: (batch: T) => Promise<void>): Promise<number> {
+async function throughput<T>(
+  batches: T[],
+  senders: number,
+  send: (batch: T) => Promise<void>,
+): Promise<number> {
   let next = 0
   const started = performance.now()
   await Promise.all(
@@ -93,8 +97,9 @@ interface BenchEvent {
   properties: Record<string, string | number>
 }
 
-/** Gateway-like events: a tenant, one of its keys, the last two hours, a few properties. */
-function eventBatches(count: number, now: Date): BenchEvent[][] {
+/** Gateway-like events: a tenant, one of its keys, the last few seconds (the sink sends every second), a few properties. */
+function eventBatches(count: number): BenchEvent[][] {
+  const now = new Date()
   return Array.from({ length: count / BATCH }, () =>
     Array.from({ length: BATCH }, () => {
       const tenantId = tenants[Math.floor(Math.random() * TENANTS)]!
@@ -102,7 +107,7 @@ function eventBatches(count: number, now: Date): BenchEvent[][] {
         tenantId,
         keyId: keysOf.get(tenantId)![Math.floor(Math.random() * 2)]!,
         idempotencyKey: randomUUID(),
-        occurredAt: new Date(now.getTime() - Math.floor(Math.random() * 7_200_000)),
+        occurredAt: new Date(now.getTime() - Math.floor(Math.random() * 3_000)),
         properties: {
           upstream: 'bom-triggers',
           method: 'GET',
@@ -142,7 +147,13 @@ function copyPayload(batch: BenchEvent[], receivedAt: string) {
   }
   return {
     keys: copyText(
-      batch.map((event, i) => [event.tenantId, event.idempotencyKey, ids[i]!, event.occurredAt.toISOString(), receivedAt]),
+      batch.map((event, i) => [
+        event.tenantId,
+        event.idempotencyKey,
+        ids[i]!,
+        event.occurredAt.toISOString(),
+        receivedAt,
+      ]),
     ),
     events: copyText(
       batch.map((event, i) => [
@@ -166,7 +177,11 @@ function copyPayload(batch: BenchEvent[], receivedAt: string) {
   }
 }
 
-async function copyInto(sql: postgres.Sql | postgres.TransactionSql, statement: string, text: string): Promise<void> {
+async function copyInto(
+  sql: postgres.Sql | postgres.TransactionSql,
+  statement: string,
+  text: string,
+): Promise<void> {
   const stream = await sql.unsafe(statement).writable()
   await new Promise<void>((resolve, reject) => {
     stream.on('error', reject)
@@ -185,7 +200,9 @@ try {
   await migrateUp(db, { migrationsDir: `${serviceDir}/migrations`, service: 'metering' })
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : []
   server = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/server.ts'], {
     cwd: serviceDir,
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -243,9 +260,9 @@ try {
 
   // Warm-up: JIT, pools, partition cache (not measured).
   const now = new Date()
-  await throughput(eventBatches(10_000, now).map(httpBody), SENDERS, postBatch)
+  await throughput(eventBatches(10_000).map(httpBody), SENDERS, postBatch)
   await throughput(
-    eventBatches(10_000, now).map((batch) => copyPayload(batch, now.toISOString())),
+    eventBatches(10_000).map((batch) => copyPayload(batch, now.toISOString())),
     SENDERS,
     copyBatch,
   )
@@ -253,13 +270,15 @@ try {
   const http: number[] = []
   const copy: number[] = []
   for (let round = 0; round < ROUNDS; round++) {
-    http.push(await throughput(eventBatches(EVENTS_PER_ROUND, now).map(httpBody), SENDERS, postBatch))
-    const payloads = eventBatches(EVENTS_PER_ROUND, now).map((batch) => copyPayload(batch, new Date().toISOString()))
+    http.push(await throughput(eventBatches(EVENTS_PER_ROUND).map(httpBody), SENDERS, postBatch))
+    const payloads = eventBatches(EVENTS_PER_ROUND).map((batch) =>
+      copyPayload(batch, new Date().toISOString()),
+    )
     copy.push(await throughput(payloads, SENDERS, copyBatch))
   }
-  const [{ rows }] = (await db.raw.query<{ rows: number }>('select count(*)::int as rows from usage_events')) as [
-    { rows: number },
-  ]
+  const [{ rows }] = (await db.raw.query<{ rows: number }>(
+    'select count(*)::int as rows from usage_events',
+  )) as [{ rows: number }]
 
   // One tenant's month of 1,000,000 events (written directly: this measures the read side), rollup built from them.
   const heavy = randomUUID()
@@ -282,7 +301,11 @@ try {
     [heavy],
   )
   await db.raw.exec('analyze')
-  const context = await signInternalContext(secret, { tenantId: heavy, scopes: [] }, { audience: 'metering', ttlSeconds: 600 })
+  const context = await signInternalContext(
+    secret,
+    { tenantId: heavy, scopes: [] },
+    { audience: 'metering', ttlSeconds: 600 },
+  )
   const timed = async (calls: number, call: () => Promise<void>) => {
     for (let i = 0; i < 20; i++) await call()
     const measured: number[] = []
@@ -301,7 +324,8 @@ try {
     })
     const body = (await response.body.json()) as { buckets: { count: number }[] }
     const total = body.buckets.reduce((sum, bucket) => sum + bucket.count, 0)
-    if (response.statusCode !== 200 || total !== expectedTotal) throw new Error(`summary: ${response.statusCode} ${total}`)
+    if (response.statusCode !== 200 || total !== expectedTotal)
+      throw new Error(`summary: ${response.statusCode} ${total}`)
   }
   const daily = await timed(300, summaryCall('metric=api.request&granularity=day', SUMMARY_EVENTS * 0.9))
   const monthly = await timed(300, summaryCall('granularity=month&groupBy=key', SUMMARY_EVENTS))
@@ -340,7 +364,9 @@ try {
   process.stdout.write(`${lines.join('\n')}\n`)
 } finally {
   server?.kill('SIGTERM')
-  await new Promise((resolve) => (server && server.exitCode === null ? server.once('exit', resolve) : resolve(null)))
+  await new Promise((resolve) =>
+    server && server.exitCode === null ? server.once('exit', resolve) : resolve(null),
+  )
   await copier.end({ timeout: 5 })
   await db.close()
   await onServer(`drop database if exists ${dbName} with (force)`)

@@ -12,7 +12,10 @@ import { createPartitionKeeper } from '../src/partitions.ts'
 const config = configOrExit('metering', () => loadConfig(configSchema, process.env))
 const db = await openServiceDatabase('metering', config)
 try {
-  const keeper = createPartitionKeeper(db.db, { clock: systemClock, monthsAhead: config.PARTITION_MONTHS_AHEAD })
+  const keeper = createPartitionKeeper(db.db, {
+    clock: systemClock,
+    monthsAhead: config.PARTITION_MONTHS_AHEAD,
+  })
   const created = await keeper.ensureAhead()
   for (const name of created) process.stdout.write(`created ${name}\n`)
   const all = await selectRows<{ name: string }>(

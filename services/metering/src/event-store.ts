@@ -80,7 +80,7 @@ async function insertClaimed(
     db,
     sql`
     with input as (
-      select * from json_to_recordset(${payload}::json) as e(
+      select * from jsonb_to_recordset(${payload}::jsonb) as e(
         ord int, tenant_id uuid, metric text, quantity numeric, occurred_at timestamptz, idempotency_key text,
         source text, key_id uuid, properties jsonb, voids_event_id uuid, voided_by text, void_reason text)
     ),

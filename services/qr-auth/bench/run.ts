@@ -4,7 +4,7 @@
  * exchange latency per call (p50/p99 at concurrency 10), and, in the same run, the baseline an exchange is
  * judged against: auth-api's POST /internal/sessions called alone. Needs BENCH_DATABASE_URL or
  * TEST_DATABASE_URL (a server URL; two databases are created and dropped). BENCH_SECONDS (default 5) per
- * throughput case, BENCH_CALLS (default 1000) per latency case.
+ * throughput case, BENCH_CALLS (default 1000) per latency case, BENCH_CPU_PROF=<dir> for a profile of qr-auth.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -119,7 +119,12 @@ const internalSecret = randomBytes(32).toString('base64url')
 const secretsDir = mkdtempSync(join(tmpdir(), 'qr-auth-bench-'))
 
 function startServer(service: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  // BENCH_CPU_PROF=<dir>: qr-auth's server writes a V8 CPU profile there when it stops.
+  const profile =
+    service === 'qr-auth' && process.env.BENCH_CPU_PROF
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+      : []
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/server.ts'], {
     cwd: `${servicesDir}/${service}`,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
@@ -129,6 +134,8 @@ function startServer(service: string, env: Record<string, string>): ChildProcess
       LOG_LEVEL: 'warn',
       INTERNAL_SECRET: internalSecret,
       REDIS_URL: '',
+      // Measured as they are, never answered 503 because the machine is busy.
+      LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
       ...env,
     },
   })

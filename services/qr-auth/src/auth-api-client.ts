@@ -1,6 +1,6 @@
 import { createInternalClient } from '@gatehouse/service-kit'
 import Type, { type Static } from 'typebox'
-import Value from 'typebox/value'
+import { Compile } from 'typebox/compile'
 
 const IsoDateTime = Type.String({ format: 'date-time' })
 
@@ -21,6 +21,8 @@ export const SessionGrant = Type.Object({
   }),
 })
 export type SessionGrant = Static<typeof SessionGrant>
+// Compiled once: every exchange checks auth-api's answer before handing it on.
+const sessionGrant = Compile(SessionGrant)
 
 export type OpenSessionResult =
   | { ok: true; grant: SessionGrant }
@@ -56,7 +58,7 @@ export function createAuthApiClient(options: {
       if (!client) return { ok: false, failure: 'unavailable', reason: 'no INTERNAL_SECRET' }
       try {
         const { status, body } = await client.request('POST', '/internal/sessions', input)
-        if (status === 201 && Value.Check(SessionGrant, body)) return { ok: true, grant: body }
+        if (status === 201 && sessionGrant.Check(body)) return { ok: true, grant: body }
         if (status === 404 && codeOf(body) === 'AUTH_API_USER_NOT_FOUND')
           return { ok: false, failure: 'user-not-found' }
         return { ok: false, failure: 'unavailable', reason: `auth-api answered ${status}` }

@@ -184,6 +184,7 @@ describe('GET /openapi.json on the gateway: the combined public API', () => {
 
   it('documents who may call each operation and what the gateway adds in front of an upstream', async () => {
     const document = (await combinedDocument()) as OpenApiDocument & {
+      // biome-ignore lint/suspicious/noExplicitAny: reading deep into a JSON document
       paths: Record<string, Record<string, any>>
     }
     expect(document.paths['/api/tenants']!.post.security).toEqual([{ userBearer: [] }])

@@ -10,10 +10,14 @@ import { isTwoFactorEnabled } from '../two-factor/two-factor.ts'
 import { normalizeEmail } from '../users.ts'
 import type { ProviderIdentity } from './providers.ts'
 
-export type OAuthOutcome =
+export type OAuthOutcome = (
   | { kind: 'session'; user: User; session: OpenedSession }
   | { kind: 'mfa'; user: User; challenge: IssuedChallenge }
   | { kind: 'linked'; user: User }
+) & {
+  /** Sessions of a squatted account that linking by verified email ended. */
+  endedSessionIds: string[]
+}
 
 export interface OAuthSignInSettings {
   sessionTtlSeconds: number
@@ -39,7 +43,7 @@ export async function signInWithIdentity(
   input: Input,
   settings: OAuthSignInSettings,
 ): Promise<OAuthOutcome> {
-  let resolved: { user: User; event?: 'REGISTER' } | 'linked'
+  let resolved: Resolved | 'linked'
   try {
     resolved = await resolveUser(db, input)
   } catch (error) {
@@ -53,9 +57,9 @@ export async function signInWithIdentity(
       .from(users)
       .where(eq(users.id, input.linkUserId as string))
     if (!user) throw errors.USER_NOT_FOUND('The account to link to no longer exists.')
-    return { kind: 'linked', user }
+    return { kind: 'linked', user, endedSessionIds: [] }
   }
-  const { user } = resolved
+  const { user, endedSessionIds = [] } = resolved
   const method = `oauth:${input.provider}`
   if (isTwoFactorEnabled(user)) {
     const challenge = await issueMfaChallenge(db, {
@@ -65,7 +69,7 @@ export async function signInWithIdentity(
       ttlSeconds: settings.mfaChallengeTtlSeconds,
       client: input.client,
     })
-    return { kind: 'mfa', user, challenge }
+    return { kind: 'mfa', user, challenge, endedSessionIds }
   }
   const session = await openSession(db, {
     userId: user.id,
@@ -74,7 +78,13 @@ export async function signInWithIdentity(
     ttlSeconds: settings.sessionTtlSeconds,
     audit: { event: resolved.event ?? 'LOGIN_SUCCESS', details: { method } },
   })
-  return { kind: 'session', user, session }
+  return { kind: 'session', user, session, endedSessionIds }
+}
+
+interface Resolved {
+  user: User
+  event?: 'REGISTER'
+  endedSessionIds?: string[]
 }
 
 async function resolveUser(
@@ -120,7 +130,7 @@ async function resolveUser(
     )
   }
   const [existing] = await db.select().from(users).where(eq(users.email, email))
-  if (existing) return { user: await linkByVerifiedEmail(db, existing, input, email) }
+  if (existing) return linkByVerifiedEmail(db, existing, input, email)
 
   return db.transaction(async (tx) => {
     const [user] = await tx
@@ -147,12 +157,18 @@ async function resolveUser(
  * password (and two-factor) may have been set by someone squatting the address (account pre-hijacking): both are
  * removed and its sessions revoked; the owner sets a new password by reset if they want one.
  */
-async function linkByVerifiedEmail(db: Database, existing: User, input: Input, email: string): Promise<User> {
+async function linkByVerifiedEmail(
+  db: Database,
+  existing: User,
+  input: Input,
+  email: string,
+): Promise<Resolved> {
   const { now, client, provider } = input
   return db.transaction(async (tx) => {
     await attachIdentity(tx, existing.id, input, email)
     const squattable = existing.emailVerifiedAt === null
     let user = existing
+    let ended: string[] = []
     if (squattable) {
       ;[user = existing] = await tx
         .update(users)
@@ -167,7 +183,12 @@ async function linkByVerifiedEmail(db: Database, existing: User, input: Input, e
         .where(eq(users.id, existing.id))
         .returning()
       await tx.delete(twoFactorBackupCodes).where(eq(twoFactorBackupCodes.userId, existing.id))
-      await revokeSessions(tx, { which: { userId: existing.id }, reason: 'sign_in_method_changed', now })
+      const revoked = await revokeSessions(tx, {
+        which: { userId: existing.id },
+        reason: 'sign_in_method_changed',
+        now,
+      })
+      ended = revoked.map((session) => session.id)
     }
     await recordAudit(tx, {
       event: 'OAUTH_LINKED',
@@ -180,7 +201,7 @@ async function linkByVerifiedEmail(db: Database, existing: User, input: Input, e
         ...(squattable ? { passwordRemoved: existing.passwordHash !== null } : {}),
       },
     })
-    return user
+    return { user, endedSessionIds: ended }
   })
 }
 

@@ -26,6 +26,7 @@ import type { LockoutPolicy } from '../lockout.ts'
 import { loginWithPassword } from '../login.ts'
 import { assertPasswordPolicy } from '../password-policy.ts'
 import { hashRefreshToken, isWellFormedRefreshToken, rotateRefreshToken } from '../refresh-tokens.ts'
+import type { SessionRevocations } from '../session-revocations.ts'
 import { revokeSessions, type SessionSelector } from '../sessions.ts'
 import { normalizeEmail, registerUser, userView } from '../users.ts'
 
@@ -50,6 +51,8 @@ export interface AuthRouteDeps {
   /** REQUIRE_EMAIL_VERIFICATION: sign-up opens no session and login refuses until the address is verified. */
   requireVerifiedEmail: boolean
   mfaChallengeTtlSeconds: number
+  /** Tells the gateway which sessions ended, so their access tokens stop there too. */
+  revocations: SessionRevocations
 }
 
 /** Sign-up while REQUIRE_EMAIL_VERIFICATION is on: the account exists, the session waits for the mailed link. */
@@ -162,6 +165,7 @@ export async function authRoutes(app: ServiceInstance, deps: AuthRouteDeps) {
           { userId: outcome.userId, sessionId: outcome.sessionId },
           'refresh token reuse: session revoked',
         )
+        deps.revocations.revoked([outcome.sessionId])
         refreshCookie.clear(reply)
         throw errors.TOKEN_REUSED('This token was rotated before; the session has been revoked.')
       }
@@ -181,20 +185,21 @@ export async function authRoutes(app: ServiceInstance, deps: AuthRouteDeps) {
       let which: SessionSelector | undefined
       if (presented) {
         if (isWellFormedRefreshToken(presented)) which = { refreshTokenHash: hashRefreshToken(presented) }
-      } else if (bearerToken(request)) {
-        const { session } = await authenticate(deps, request)
-        which = { userId: session.userId, sessionId: session.id }
       } else {
-        throw errors.UNAUTHENTICATED('Send the refresh token (cookie or body) or an access token.')
+        // A valid access token names its session even when that session has ended already (a second logout).
+        const token = bearerToken(request)
+        if (token) which = await deps.accessTokens.verify(token)
       }
-      // An unknown or already revoked token still logs out: the answer and the cleared cookie are the same.
+      // Logout is idempotent: no credential, or an unknown or already revoked one, still answers 204 and clears
+      // the cookie; only the sessions it really ends are recorded.
       if (which) {
-        await revokeSessions(db, {
+        const revoked = await revokeSessions(db, {
           which,
           reason: 'logout',
           now: clock(),
           audit: { event: 'LOGOUT', client: clientInfo(request) },
         })
+        deps.revocations.revoked(revoked.map((session) => session.id))
       }
       refreshCookie.clear(reply)
       return reply.code(204).send(null)
@@ -225,6 +230,7 @@ export async function authRoutes(app: ServiceInstance, deps: AuthRouteDeps) {
         })
         return sessions
       })
+      deps.revocations.revoked(revoked.map((ended) => ended.id))
       refreshCookie.clear(reply)
       return { revokedSessions: revoked.length }
     },

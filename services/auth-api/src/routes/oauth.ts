@@ -14,6 +14,7 @@ import type { OAuthProvider } from '../oauth/providers.ts'
 import { allowedReturnUrl, withParam } from '../oauth/return-urls.ts'
 import { type OAuthSignInSettings, signInWithIdentity } from '../oauth/sign-in.ts'
 import type { OAuthStateCookie } from '../oauth/state-cookie.ts'
+import type { SessionRevocations } from '../session-revocations.ts'
 
 export interface OAuthRouteDeps extends AuthenticateDeps, GrantDeps {
   db: Database
@@ -27,6 +28,8 @@ export interface OAuthRouteDeps extends AuthenticateDeps, GrantDeps {
   publicUrl: string
   stateTtlSeconds: number
   signIn: OAuthSignInSettings
+  /** Tells the gateway which sessions linking by verified email ended. */
+  revocations: SessionRevocations
 }
 
 const ProviderParams = Type.Object({ provider: Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$' }) })
@@ -177,6 +180,7 @@ export async function oauthRoutes(app: ServiceInstance, deps: OAuthRouteDeps) {
         },
         deps.signIn,
       )
+      deps.revocations.revoked(outcome.endedSessionIds)
       reply.header('cache-control', 'no-store')
       if (outcome.kind === 'linked')
         return reply.redirect(withParam(saved.returnTo, 'linked', provider.config.name), 302)

@@ -10,6 +10,7 @@ import { type MailLimits, mailLimits } from '../http/mail-limits.ts'
 import { Accepted, BearerHeaders, Email, Password, PresentedToken } from '../http/schemas.ts'
 import type { LockoutPolicy } from '../lockout.ts'
 import { resetPassword } from '../password-reset.ts'
+import type { SessionRevocations } from '../session-revocations.ts'
 
 export interface PasswordRouteDeps {
   db: Database
@@ -18,6 +19,8 @@ export interface PasswordRouteDeps {
   accountMail: AccountMail
   lockout: LockoutPolicy
   limits: MailLimits
+  /** Tells the gateway which sessions a reset or change ended. */
+  revocations: SessionRevocations
 }
 
 const RevokedSessions = Type.Object({ revokedSessions: Type.Integer({ minimum: 0 }) })
@@ -52,14 +55,15 @@ export async function passwordRoutes(app: ServiceInstance, deps: PasswordRouteDe
       },
     },
     async (request, reply) => {
-      const { user, revokedSessions } = await resetPassword(db, {
+      const { user, revokedSessionIds } = await resetPassword(db, {
         ...request.body,
         now: clock(),
         client: clientInfo(request),
       })
+      deps.revocations.revoked(revokedSessionIds)
       accountMail.notifyPasswordChanged(user.email)
       reply.header('cache-control', 'no-store')
-      return { revokedSessions }
+      return { revokedSessions: revokedSessionIds.length }
     },
   )
 
@@ -74,7 +78,7 @@ export async function passwordRoutes(app: ServiceInstance, deps: PasswordRouteDe
     },
     async (request) => {
       const { user, session } = await authenticate(deps, request)
-      const result = await changePassword(db, {
+      const { revokedSessionIds } = await changePassword(db, {
         user,
         sessionId: session.id,
         ...request.body,
@@ -82,8 +86,9 @@ export async function passwordRoutes(app: ServiceInstance, deps: PasswordRouteDe
         client: clientInfo(request),
         lockout,
       })
+      deps.revocations.revoked(revokedSessionIds)
       accountMail.notifyPasswordChanged(user.email)
-      return result
+      return { revokedSessions: revokedSessionIds.length }
     },
   )
 }

@@ -6,6 +6,7 @@ import { type AuthenticateDeps, authenticate } from '../http/authenticate.ts'
 import { clientInfo } from '../http/client-info.ts'
 import type { RefreshCookie } from '../http/refresh-cookie.ts'
 import { BearerHeaders, DateTime, Uuid } from '../http/schemas.ts'
+import type { SessionRevocations } from '../session-revocations.ts'
 import { listActiveSessions, revokeSessions } from '../sessions.ts'
 
 const SessionView = Type.Object({
@@ -22,6 +23,8 @@ const SessionView = Type.Object({
 /** /api/auth/sessions: the caller's own devices; another user's session is answered as not found. */
 export interface SessionRouteDeps extends AuthenticateDeps {
   refreshCookie: RefreshCookie
+  /** Tells the gateway which sessions ended, so their access tokens stop there too. */
+  revocations: SessionRevocations
 }
 
 export async function sessionRoutes(app: ServiceInstance, deps: SessionRouteDeps) {
@@ -77,6 +80,7 @@ export async function sessionRoutes(app: ServiceInstance, deps: SessionRouteDeps
         },
       })
       if (revoked.length === 0) throw errors.SESSION_NOT_FOUND('No active session of yours has this id.')
+      deps.revocations.revoked(revoked.map((session) => session.id))
       if (sessionId === current.id) refreshCookie.clear(reply)
       return reply.code(204).send(null)
     },

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import type { Database } from '@gatehouse/db-kit'
-import { type Clock, type LoggableError, loggableError } from '@gatehouse/service-kit'
+import type { Clock } from '@gatehouse/service-kit'
 import { eq } from 'drizzle-orm'
 import { ACTIONS, ActionError, type Applied } from '../actions/index.ts'
 import { bomTriggerLogs, tasks } from '../db/schema/index.ts'
 import { errors } from '../errors.ts'
 import type { TriggerEvent } from '../vocabulary.ts'
 import type { EventContext } from './event-context.ts'
+import { actionFailureMessage } from './failures.ts'
 import type { ReadyTrigger, TriggerCatalog } from './trigger-catalog.ts'
 
 export type Outcome = 'succeeded' | 'failed' | 'cycle_guard' | 'depth_limit'
@@ -57,22 +58,6 @@ class TriggerAbort extends Error {
 }
 
 export type Fire = (event: Omit<EventContext, 'depth'>) => Promise<void>
-
-/** The SQLSTATE of a database error, from service-kit's loggable view (never the message: it holds the SQL). */
-function sqlStateOf(error: unknown): string | undefined {
-  for (let part: LoggableError | undefined = loggableError(error); part; part = part.cause) {
-    if (part.sqlState) return part.sqlState
-  }
-  return undefined
-}
-
-function failureMessage(error: unknown, chain: Chain, trigger: ReadyTrigger): string {
-  if (error instanceof ActionError) return error.message
-  const sqlState = sqlStateOf(error)
-  if (sqlState) return `the database refused the change (SQLSTATE ${sqlState})`
-  chain.deps.log.error({ triggerId: trigger.id, err: error }, 'trigger action crashed')
-  return 'the action failed unexpectedly'
-}
 
 function record(
   chain: Chain,
@@ -159,7 +144,7 @@ async function raise(tx: Database, chain: Chain, event: EventContext): Promise<v
     } catch (error) {
       const failed = record(chain, trigger, event, 'failed', {
         durationMs: performance.now() - started,
-        error: failureMessage(error, chain, trigger),
+        error: actionFailureMessage(error, chain.deps.log, trigger.id),
       })
       if (trigger.abortOnError) throw new TriggerAbort(failed.log, failed.run)
       continue

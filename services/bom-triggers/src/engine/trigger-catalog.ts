@@ -1,5 +1,5 @@
 import type { Database } from '@gatehouse/db-kit'
-import { and, asc, desc, eq } from 'drizzle-orm'
+import { and, asc, desc, eq, inArray } from 'drizzle-orm'
 import Value from 'typebox/value'
 import { ACTIONS } from '../actions/index.ts'
 import { bomTriggers } from '../db/schema/index.ts'
@@ -31,19 +31,22 @@ type TriggerRow = Pick<
 
 /**
  * Conditions are compiled once per trigger version and kept (bounded, oldest out first); each event costs one
- * indexed query for the tenant's triggers and a closure call per trigger.
+ * indexed query for the ids and versions of the tenant's triggers (a second one only for versions not compiled
+ * yet) and a closure call per trigger.
  */
 export function createTriggerCatalog(options: {
   maxCached?: number
   warn?: (details: object, message: string) => void
 }): TriggerCatalog {
   const maxCached = options.maxCached ?? 20_000
+  // Every change of a trigger (name and switches included) bumps its version.
+  const keyOf = (row: { id: string; version: number }) => `${row.id}:${row.version}`
   const cache = new Map<string, ReadyTrigger>()
 
   const prepare = (row: TriggerRow): ReadyTrigger => {
-    const key = `${row.id}:${row.version}`
+    const key = keyOf(row)
     const cached = cache.get(key)
-    if (cached) return { ...cached, name: row.name, abortOnError: row.abortOnError }
+    if (cached) return cached
     const actionType = row.actionType as ActionType
     const compiled = compileConditions(row.conditions, row.triggerEvent as TriggerEvent)
     // Only a hand-edited row can fail here: the API validates both on every save.
@@ -69,17 +72,9 @@ export function createTriggerCatalog(options: {
   return {
     prepare,
     async activeFor(tx, tenantId, event) {
+      // The light columns first: the conditions and configs of versions already compiled are not read again.
       const rows = await tx
-        .select({
-          id: bomTriggers.id,
-          name: bomTriggers.name,
-          triggerEvent: bomTriggers.triggerEvent,
-          actionType: bomTriggers.actionType,
-          conditions: bomTriggers.conditions,
-          actionConfig: bomTriggers.actionConfig,
-          abortOnError: bomTriggers.abortOnError,
-          version: bomTriggers.version,
-        })
+        .select({ id: bomTriggers.id, version: bomTriggers.version })
         .from(bomTriggers)
         .where(
           and(
@@ -90,7 +85,16 @@ export function createTriggerCatalog(options: {
         )
         // Higher priority first; ties in creation order, then by id: the same order on every run.
         .orderBy(desc(bomTriggers.priority), asc(bomTriggers.createdAt), asc(bomTriggers.id))
-      return rows.map(prepare)
+      const missing = rows.filter((row) => !cache.has(keyOf(row))).map((row) => row.id)
+      const loaded = new Map<string, ReadyTrigger>()
+      if (missing.length > 0) {
+        const full = await tx.select().from(bomTriggers).where(inArray(bomTriggers.id, missing))
+        for (const row of full) loaded.set(keyOf(row), prepare(row))
+      }
+      return rows.flatMap((row) => {
+        const ready = cache.get(keyOf(row)) ?? loaded.get(keyOf(row))
+        return ready ? [ready] : []
+      })
     },
   }
 }

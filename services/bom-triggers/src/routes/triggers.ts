@@ -211,7 +211,15 @@ export async function triggerRoutes(app: ServiceInstance, deps: TriggerRouteDeps
       schema: { params: IdParams, body: TestBody, response: { 200: DryRunView } },
     },
     async (request) => ({
-      ...(await dryRunTrigger(db, catalog, request.tenantId, request.params.id, request.body, clock())),
+      ...(await dryRunTrigger(
+        db,
+        catalog,
+        request.tenantId,
+        request.params.id,
+        request.body,
+        clock(),
+        request.log,
+      )),
       written: false as const,
     }),
   )

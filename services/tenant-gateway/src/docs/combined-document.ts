@@ -22,7 +22,13 @@ export interface ServiceDocument {
 }
 
 /** What the gateway itself can answer on a forwarded route, before or instead of the upstream. */
-const PROXY_PROBLEMS = [errors.RATE_LIMIT_UNAVAILABLE, errors.UPSTREAM_UNAVAILABLE, errors.UPSTREAM_TIMEOUT]
+const PROXY_PROBLEMS = [
+  errors.RATE_LIMIT_UNAVAILABLE,
+  errors.UPSTREAM_UNAVAILABLE,
+  errors.UPSTREAM_BUSY,
+  errors.UPSTREAM_TIMEOUT,
+  errors.BODY_TOO_LARGE,
+]
 /** ...and on a tenant route, while resolving the caller. */
 const TENANT_PROBLEMS = [
   errors.UNAUTHENTICATED,
