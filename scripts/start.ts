@@ -6,7 +6,14 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { dataRoot as dataRootOf } from '@gatehouse/db-kit'
-import { envStemOf, loadDevSecrets, SERVICES, upstreamUrlEnvOf } from '@gatehouse/service-kit'
+import {
+  envStemOf,
+  loadDevSecrets,
+  SERVICES,
+  STARTUP_MESSAGE,
+  type StartupStage,
+  upstreamUrlEnvOf,
+} from '@gatehouse/service-kit'
 
 const root = join(import.meta.dirname, '..')
 const dataRoot = dataRootOf(process.env)
@@ -47,12 +54,22 @@ function startService(service: (typeof services)[number]): ChildProcess {
         DATA_DIR: join(dataRoot, service.name),
         COOKIE_SECURE: process.env.COOKIE_SECURE ?? 'false',
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+        // Upstreams are reached only through the gateway, which connects from 127.0.0.1: its X-Forwarded-For is
+        // the only one they believe (the client's address for per-IP limits and session lists).
+        ...(service.isGateway ? {} : { TRUST_PROXY: '127.0.0.1' }),
         ...upstreamUrls,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // The IPC channel carries the service's startup progress (service-kit's reportStartup).
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     },
   )
   const label = `[${service.name}]`.padEnd(17)
+  const started = performance.now()
+  child.on('message', (message: { type?: string } & StartupStage) => {
+    if (message?.type !== STARTUP_MESSAGE) return
+    const line = progressLine(message, ((performance.now() - started) / 1000).toFixed(1))
+    if (line) process.stdout.write(`${label}${line}\n`)
+  })
   const forward = (stream: NodeJS.WritableStream) => (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) if (line) stream.write(`${label}${line}\n`)
   }
@@ -71,6 +88,19 @@ function startService(service: (typeof services)[number]): ChildProcess {
   return child
 }
 
+function progressLine(progress: StartupStage, seconds: string): string | undefined {
+  switch (progress.stage) {
+    case 'database':
+      return progress.embedded ? 'opening its embedded database' : 'connecting to PostgreSQL'
+    case 'migration':
+      return `migrated ${progress.applied}`
+    case 'migrated':
+      return progress.applied > 0 ? `${progress.applied} migrations applied in ${progress.ms} ms` : undefined
+    case 'listening':
+      return `ready on :${progress.port} (${seconds} s)`
+  }
+}
+
 async function waitHealthy(port: number, prefix: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
@@ -79,7 +109,7 @@ async function waitHealthy(port: number, prefix: string, timeoutMs = 60_000): Pr
       const response = await fetch(`http://127.0.0.1:${port}${prefix}/health`)
       if (response.ok) return
     } catch {}
-    await new Promise((resolve) => setTimeout(resolve, 250))
+    await new Promise((resolve) => setTimeout(resolve, 100))
   }
   throw new Error(`no answer on :${port}${prefix}/health after ${timeoutMs} ms`)
 }
@@ -98,11 +128,12 @@ process.on('SIGTERM', () => void stopAll(0))
 
 const upstreams = services.filter((s) => !s.isGateway)
 const gateway = services.find((s) => s.isGateway)!
-for (const service of upstreams) startService(service)
+const startedAt = performance.now()
+process.stdout.write(`starting ${services.length} services (data under ${dataRoot})\n`)
+// All at once: the gateway needs no upstream to start (it reaches them per request).
+for (const service of services) startService(service)
 try {
-  await Promise.all(upstreams.map((s) => waitHealthy(s.port, s.prefix)))
-  startService(gateway)
-  await waitHealthy(gateway.port, '')
+  await Promise.all(services.map((s) => waitHealthy(s.port, s.prefix)))
 } catch (error) {
   process.stderr.write(`start failed: ${(error as Error).message}\n`)
   await stopAll(1)
@@ -111,7 +142,7 @@ if (!stopping) {
   const gatewayPort = gateway.port
   const lines = [
     '',
-    'Gatehouse is running (embedded PGlite databases under .data/):',
+    `Gatehouse is running after ${((performance.now() - startedAt) / 1000).toFixed(1)} s (embedded PGlite databases under .data/):`,
     `  gateway         http://127.0.0.1:${gatewayPort}   <- the only public entry`,
     ...upstreams.map(
       (s) =>

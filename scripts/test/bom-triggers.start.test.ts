@@ -15,14 +15,20 @@ describe('bom-triggers across the platform (pnpm start, every service its own pr
     const receiver = await WebhookReceiver.start()
     // The receiver listens on loopback, which bom-triggers refuses unless told otherwise; and this story is not
     // about load shedding, which a busy test machine would otherwise trip.
-    const platform = await startPlatform({ WEBHOOK_ALLOW_PRIVATE_URLS: 'true', LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0' })
+    const platform = await startPlatform({
+      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+      LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
+    })
     const { gateway } = platform
     try {
       const { key } = await userWithTenantKey(gateway)
       const headers = { 'x-api-key': key }
 
       // The seed's first trigger, working for this brand-new tenant without any setup.
-      const created = await call(gateway, 'POST', '/api/tasks', { body: { title: 'Office LAN', type: 'LAN' }, headers })
+      const created = await call(gateway, 'POST', '/api/tasks', {
+        body: { title: 'Office LAN', type: 'LAN' },
+        headers,
+      })
       expect(created.status).toBe(201)
       expect(created.body.materials).toEqual([
         expect.objectContaining({ sku: 'UTP-CAT6', quantity: '50.0000', unitCost: '0.4500' }),
@@ -51,8 +57,9 @@ describe('bom-triggers across the platform (pnpm start, every service its own pr
         headers,
       })
       expect(configured.status).toBe(200)
-      const secret = (await call(gateway, 'GET', `/api/bom-triggers/${triggerId}/webhook-secret`, { headers })).body
-        .secret as string
+      const secret = (
+        await call(gateway, 'GET', `/api/bom-triggers/${triggerId}/webhook-secret`, { headers })
+      ).body.secret as string
       const completed = await call(gateway, 'POST', `/api/tasks/${taskId}/complete`, { headers })
       expect(completed.status).toBe(200)
       await within(15_000, 'webhook delivery', receiver.waitFor(1))
@@ -61,9 +68,15 @@ describe('bom-triggers across the platform (pnpm start, every service its own pr
         type: 'task.completed',
         data: { task: { id: taskId, status: 'COMPLETED' }, cost: { total: '60.3000' } },
       })
-      const deliveries = await call(gateway, 'GET', `/api/bom-triggers/deliveries?triggerId=${triggerId}`, { headers })
+      const deliveries = await call(gateway, 'GET', `/api/bom-triggers/deliveries?triggerId=${triggerId}`, {
+        headers,
+      })
       expect(deliveries.body.items).toEqual([
-        expect.objectContaining({ id: receiver.received[0]!.headers['webhook-id'], status: 'delivered', attempts: 1 }),
+        expect.objectContaining({
+          id: receiver.received[0]!.headers['webhook-id'],
+          status: 'delivered',
+          attempts: 1,
+        }),
       ])
 
       const logs = await call(gateway, 'GET', `/api/bom-triggers/logs?taskId=${taskId}`, { headers })
@@ -75,7 +88,9 @@ describe('bom-triggers across the platform (pnpm start, every service its own pr
       ])
       // Another tenant sees none of it.
       const other = await userWithTenantKey(gateway)
-      const foreign = await call(gateway, 'GET', `/api/tasks/${taskId}`, { headers: { 'x-api-key': other.key } })
+      const foreign = await call(gateway, 'GET', `/api/tasks/${taskId}`, {
+        headers: { 'x-api-key': other.key },
+      })
       expect(foreign.status).toBe(404)
     } finally {
       await platform.stop()

@@ -13,6 +13,8 @@ export interface Platform {
   /** Each service's own port, by name. */
   ports: Record<string, number>
   dataDir: string
+  /** How long `pnpm start` took until it printed that everything is up. */
+  startMs: number
   /** Everything the services printed so far. */
   output(): string
   /** Ctrl-C: resolves with the exit code of `pnpm start`. */
@@ -24,10 +26,18 @@ export interface Platform {
  * `pnpm start` (scripts/start.ts) on spare ports and a fresh data folder: every service as its own process on
  * the embedded default, the gateway in front. Cross-process user stories run against `platform.gateway`.
  */
-export async function startPlatform(env: Record<string, string> = {}): Promise<Platform> {
+export async function startPlatform(
+  env: Record<string, string> = {},
+  /** An existing data folder to start on (kept on stop); by default a fresh one, removed on stop. */
+  options: { dataDir?: string } = {},
+): Promise<Platform> {
   const base = 21_000 + Math.floor(Math.random() * 4_000) * SERVICES.length
   const ports = Object.fromEntries(SERVICES.map((service, index) => [service.name, base + index]))
-  const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-start-'))
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'gatehouse-start-'))
+  const removeData = () => {
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true })
+  }
+  const started = performance.now()
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'start.ts')], {
     cwd: root,
     env: {
@@ -52,19 +62,21 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<P
   }
   if (!output.includes('Press Ctrl-C to stop.')) {
     child.kill('SIGKILL')
-    rmSync(dataDir, { recursive: true, force: true })
+    removeData()
     throw new Error(`pnpm start did not come up:\n${output}`)
   }
+  const startMs = Math.round(performance.now() - started)
   return {
     gateway: `http://127.0.0.1:${ports['tenant-gateway']}`,
     ports,
     dataDir,
+    startMs,
     output: () => output,
     child,
     async stop() {
       if (child.exitCode === null) child.kill('SIGINT')
       const [code] = await exited
-      rmSync(dataDir, { recursive: true, force: true })
+      removeData()
       return code as number | null
     },
   }

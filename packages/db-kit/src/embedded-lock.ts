@@ -56,7 +56,7 @@ function describeCommand(): string {
   const script = process.argv[1]
   if (!script) return 'node'
   const path = relative(process.cwd(), script)
-  return path.startsWith('..') ? basename(dirname(script)) + '/' + basename(script) : path
+  return path.startsWith('..') ? `${basename(dirname(script))}/${basename(script)}` : path
 }
 
 /** Takes the lock of an embedded database folder, or throws DatabaseInUseError; resolves with its release. */
@@ -65,7 +65,11 @@ export function lockEmbeddedDatabase(dataDir: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(file, 'wx', 0o600)
-      const holder: LockHolder = { pid: process.pid, command: describeCommand(), since: new Date().toISOString() }
+      const holder: LockHolder = {
+        pid: process.pid,
+        command: describeCommand(),
+        since: new Date().toISOString(),
+      }
       writeSync(fd, JSON.stringify(holder))
       closeSync(fd)
       held.add(file)
@@ -77,7 +81,8 @@ export function lockEmbeddedDatabase(dataDir: string): () => void {
       // A holder that died without closing (SIGKILL, a crash) leaves its file behind: it holds nothing. Our own
       // pid in a file we do not hold is such a leftover too (a restarted container reuses its pids).
       const ours = holder?.pid === process.pid
-      if (holder && (ours ? held.has(file) : isAlive(holder.pid))) throw new DatabaseInUseError(dataDir, holder)
+      if (holder && (ours ? held.has(file) : isAlive(holder.pid)))
+        throw new DatabaseInUseError(dataDir, holder)
       try {
         unlinkSync(file)
       } catch {}

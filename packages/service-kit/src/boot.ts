@@ -12,6 +12,7 @@ import { ConfigError, deploymentProblems, exitWithProblems } from './config.ts'
 import type { ServiceInstance } from './create-service.ts'
 import { platformSettingsOf, withPlatformSettings } from './platform-settings.ts'
 import { runService } from './run-service.ts'
+import { reportStartup } from './startup-progress.ts'
 
 export interface BootConfig {
   PORT: number
@@ -43,13 +44,23 @@ export async function openServiceDatabase(
 ): Promise<DbHandle> {
   const problems = deploymentProblems({ NODE_ENV: config.NODE_ENV, DATABASE_URL: config.DATABASE_URL })
   if (problems.length > 0) throw new ConfigError(problems)
+  reportStartup({ stage: 'database', embedded: !config.DATABASE_URL })
   const db = await createDb(
     config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.DATA_DIR ?? serviceDataDir(name) },
   )
   const hasMigrations = existsSync(join(migrationsDir, 'meta', '_journal.json'))
   if (hasMigrations && (config.MIGRATE_ON_BOOT || !config.DATABASE_URL)) {
+    const started = performance.now()
     try {
-      await migrateUp(db, { migrationsDir, service: name, ...(log ? { log } : {}) })
+      const { applied } = await migrateUp(db, {
+        migrationsDir,
+        service: name,
+        log: (line) => {
+          log?.(line)
+          if (line.startsWith('applied ')) reportStartup({ stage: 'migration', applied: line.slice(8) })
+        },
+      })
+      reportStartup({ stage: 'migrated', applied: applied.length, ms: Math.round(performance.now() - started) })
     } catch (error) {
       await db.close()
       throw error
@@ -81,6 +92,7 @@ export async function bootService<C extends BootConfig>(options: {
   // Not an onClose hook: Fastify runs those last-added first, so the service's own hooks (final batched writes)
   // would find the database already closed.
   await runService(app, { port: config.PORT, host: config.HOST, afterClose: () => db.close() })
+  reportStartup({ stage: 'listening', port: config.PORT })
   return app
 }
 

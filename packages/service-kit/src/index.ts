@@ -103,5 +103,6 @@ export {
 export { type RunOptions, runService } from './run-service.ts'
 export type { PlatformOptions } from './service-platform.ts'
 export { publishRevokedSessions, revokedSessionsOf, SESSION_REVOKED_CHANNEL } from './session-revocations.ts'
+export { STARTUP_MESSAGE, type StartupStage } from './startup-progress.ts'
 export { type RateLimitState, rateLimitHeaders, tooManyRequests } from './too-many-requests.ts'
 export { parseTrustedProxies } from './trusted-proxies.ts'

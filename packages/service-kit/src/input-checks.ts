@@ -90,7 +90,10 @@ export function rejectBadInput(
   const inParams = inputProblems(request.params, '/params')
   const inQuery = inputProblems(request.query, '/querystring')
   const inBody = inputProblems(request.body, '/body')
-  if (!inParams && !inQuery && !inBody) return done()
+  if (!inParams && !inQuery && !inBody) {
+    done()
+    return
+  }
   done(
     new ServiceError(
       'VALIDATION_FAILED',

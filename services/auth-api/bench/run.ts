@@ -43,7 +43,8 @@ function freePort(): Promise<number> {
 }
 
 async function waitHealthy(base: string): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
+  // Up to 30 s: tsx compiles the service on start, slowly on a busy machine.
+  for (let attempt = 0; attempt < 300; attempt++) {
     const ok = await fetch(`${base}/health`).then(
       (response) => response.ok,
       () => false,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { importSigningKey } from '@gatehouse/crypto'
 import type { TestDb } from '@gatehouse/db-kit/testing'
 import { revokedSessionsOf, SESSION_REVOKED_CHANNEL, signServiceToken } from '@gatehouse/service-kit'
 import { Redis } from 'ioredis'
@@ -26,7 +27,6 @@ describe('access tokens (defect 7)', () => {
     const [row] = await db.raw.query<{ private_jwk: Record<string, unknown> }>(
       'select private_jwk from signing_keys where retired_at is null',
     )
-    const { importSigningKey } = await import('@gatehouse/crypto')
     const key = await importSigningKey(row!.private_jwk as never)
     const now = Math.floor(t.clock().getTime() / 1000)
     const sign = (iat: number, exp: number) =>
@@ -56,7 +56,11 @@ describe('logout (defect 14)', () => {
     expect(nothing.statusCode).toBe(204)
     const user = await register(t.app)
     for (let i = 0; i < 2; i++) {
-      const response = await t.app.inject({ method: 'POST', url: '/api/auth/logout', headers: bearer(user.accessToken) })
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/auth/logout',
+        headers: bearer(user.accessToken),
+      })
       expect(response.statusCode).toBe(204)
     }
     expect((await me(t.app, user.accessToken)).statusCode).toBe(401)
@@ -68,19 +72,26 @@ describe('internal lookups for the gateway (defects 6 and 10)', () => {
     t.app.inject({
       method: 'GET',
       url: path,
-      headers: { 'x-internal-token': await signServiceToken(INTERNAL_SECRET, { issuer, audience: 'auth-api' }) },
+      headers: {
+        'x-internal-token': await signServiceToken(INTERNAL_SECRET, { issuer, audience: 'auth-api' }),
+      },
     })
 
   it('says whether a user exists and whether a session is live, to the gateway only', async () => {
     const user = await register(t.app)
-    expect((await lookup(`/internal/users/${user.user.id}`)).json()).toEqual({ id: user.user.id, active: true })
+    expect((await lookup(`/internal/users/${user.user.id}`)).json()).toEqual({
+      id: user.user.id,
+      active: true,
+    })
     expect((await lookup(`/internal/users/${randomUUID()}`)).statusCode).toBe(404)
     expect((await lookup(`/internal/sessions/${user.sessionId}`)).json()).toEqual({ active: true })
     await t.app.inject({ method: 'POST', url: '/api/auth/logout', headers: bearer(user.accessToken) })
     expect((await lookup(`/internal/sessions/${user.sessionId}`)).json()).toEqual({ active: false })
     expect((await lookup(`/internal/sessions/${randomUUID()}`)).json()).toEqual({ active: false })
     expect((await lookup(`/internal/users/${user.user.id}`, 'qr-auth')).statusCode).toBe(401)
-    expect((await t.app.inject({ method: 'GET', url: `/internal/users/${user.user.id}` })).statusCode).toBe(401)
+    expect((await t.app.inject({ method: 'GET', url: `/internal/users/${user.user.id}` })).statusCode).toBe(
+      401,
+    )
   })
 })
 

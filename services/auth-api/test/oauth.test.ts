@@ -201,6 +201,7 @@ describe('OIDC sign-in through the whole redirect dance', () => {
     expect(none.end.status).toBe(422)
     expect(problemOf(none.end).code).toBe('AUTH_API_OAUTH_EMAIL_REQUIRED')
     expect(await db.db.select().from(identities).where(eq(identities.userId, existing.user.id))).toEqual([])
+    expect(await auditEventsOf(db.db, existing.user.id)).toContain('OAUTH_LOGIN_FAILED')
   })
 
   it('refuses a callback whose state is not the one this browser started with', async () => {
@@ -242,16 +243,23 @@ describe('OIDC sign-in through the whole redirect dance', () => {
   })
 
   it('refuses an ID token whose payload was altered on the way (signature checked against the JWKS)', async () => {
-    account('sub-tampered', uniqueEmail('tampered'))
-    oidc.tamperIdToken = true
+    // The attack: the ID token claims someone else's verified email, which would link to their account.
+    const victim = await register(t.app)
+    await db.db.update(users).set({ emailVerifiedAt: new Date() }).where(eq(users.id, victim.user.id))
+    account('sub-tampered', uniqueEmail('attacker'), false)
+    oidc.tamperIdToken = (claims) => {
+      claims.email = victim.email
+      claims.email_verified = true
+    }
     try {
       const { end } = await signIn(createBrowser(), 'sub-tampered')
       expect(end.status).toBe(502)
       expect(problemOf(end).code).toBe('AUTH_API_OAUTH_INVALID_ID_TOKEN')
     } finally {
-      oidc.tamperIdToken = false
+      oidc.tamperIdToken = undefined
     }
-    expect(await db.db.select().from(identities).where(eq(identities.subject, 'someone-else'))).toEqual([])
+    expect(await db.db.select().from(identities).where(eq(identities.userId, victim.user.id))).toEqual([])
+    expect(await db.db.select().from(identities).where(eq(identities.subject, 'sub-tampered'))).toEqual([])
   })
 
   it('answers 503 with Retry-After when the provider is down, at the callback and at the start', async () => {

@@ -19,8 +19,8 @@ export const CLIENT_SECRET = 'gatehouse-test-client-secret-0123456789'
 export interface OidcHarness {
   issuer: string
   accounts: Map<string, ProviderAccount>
-  /** While true, the ID token's payload is changed (another `sub`) and its signature kept. */
-  tamperIdToken: boolean
+  /** While set, the token endpoint's ID token has its payload changed by this, its signature kept. */
+  tamperIdToken: ((claims: Record<string, unknown>) => void) | undefined
   /** Refuses connections on the issuer's port until up(). */
   down(): Promise<void>
   up(): Promise<void>
@@ -72,7 +72,7 @@ export async function startOidcProvider(options: { redirectUris: string[] }): Pr
   const harness: OidcHarness = {
     issuer,
     accounts,
-    tamperIdToken: false,
+    tamperIdToken: undefined,
     down: () => closeServer(front),
     up: async () => {
       front = proxy()
@@ -95,13 +95,14 @@ export async function startOidcProvider(options: { redirectUris: string[] }): Pr
           headers: incoming.headers,
         },
         (answer) => {
-          if (!(harness.tamperIdToken && incoming.url?.startsWith('/token'))) {
+          const tamper = harness.tamperIdToken
+          if (!(tamper && incoming.url?.startsWith('/token'))) {
             outgoing.writeHead(answer.statusCode ?? 502, answer.headers)
             answer.pipe(outgoing)
             return
           }
           readAll(answer).then((body) => {
-            const tampered = Buffer.from(tamperIdToken(body.toString('utf8')))
+            const tampered = Buffer.from(tamperIdToken(body.toString('utf8'), tamper))
             outgoing.writeHead(answer.statusCode ?? 502, {
               ...answer.headers,
               'content-length': tampered.length,
@@ -118,12 +119,12 @@ export async function startOidcProvider(options: { redirectUris: string[] }): Pr
   return harness
 }
 
-function tamperIdToken(json: string): string {
+function tamperIdToken(json: string, change: (claims: Record<string, unknown>) => void): string {
   const body = JSON.parse(json) as { id_token?: string }
   if (!body.id_token) return json
   const [header, payload, signature] = body.id_token.split('.') as [string, string, string]
   const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
-  claims.sub = 'someone-else'
+  change(claims)
   const forged = Buffer.from(JSON.stringify(claims)).toString('base64url')
   return JSON.stringify({ ...body, id_token: `${header}.${forged}.${signature}` })
 }

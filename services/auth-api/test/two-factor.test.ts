@@ -366,6 +366,21 @@ describe.runIf(process.env.TEST_DATABASE_URL)('two-factor under concurrency (Pos
     expect(logins).toHaveLength(1)
   })
 
+  it('spends one backup code once across two concurrent challenges', async () => {
+    const user = await userWithTwoFactor()
+    const first = (await passwordStep(user.email)).json().mfaToken
+    const second = (await passwordStep(user.email)).json().mfaToken
+    const code = user.backupCodes[2] as string
+    await openPoolConnections(db, 2)
+    const answers = await Promise.all([verify(first, code), verify(second, code)])
+    expect(answers.map((answer) => answer.statusCode).sort()).toEqual([200, 401])
+    const rows = await db.db
+      .select()
+      .from(twoFactorBackupCodes)
+      .where(eq(twoFactorBackupCodes.userId, user.user.id))
+    expect(rows.filter((row) => row.usedAt !== null)).toHaveLength(1)
+  })
+
   it('accepts one TOTP code once across two concurrent challenges', async () => {
     const user = await userWithTwoFactor()
     const first = (await passwordStep(user.email)).json().mfaToken

@@ -30,8 +30,16 @@ export function createEventStore(db: Database, partitions: PartitionKeeper): Eve
         return { index, repeated: true }
       })
       if (unique.length === 0) return []
-      await partitions.ensureFor(unique.map((event) => event.occurredAt))
-      const rows = await insertClaimed(db, unique, receivedAt)
+      const instants = unique.map((event) => event.occurredAt)
+      await partitions.ensureFor(instants)
+      let rows: ClaimRow[]
+      try {
+        rows = await insertClaimed(db, unique, receivedAt)
+      } catch (error) {
+        // The statement is idempotent, so trying it again is safe; it is worth it only if a partition was missing.
+        if (!(await partitions.recheck(instants))) throw error
+        rows = await insertClaimed(db, unique, receivedAt)
+      }
       return uniqueIndexOf.map(({ index, repeated }): StoreOutcome => {
         const row = rows[index]
         if (!repeated && row?.inserted_id) return { status: 'accepted', eventId: row.inserted_id }

@@ -7,6 +7,11 @@ import { LATE_WINDOW_MS } from './windows.ts'
 export interface PartitionKeeper {
   /** Creates the month partitions these instants fall in, unless this process already knows they exist. */
   ensureFor(instants: readonly Date[]): Promise<void>
+  /**
+   * Asks the database again, past what this process remembers; true when a partition was missing and made (one
+   * dropped by hand). The insert that failed can then be tried once more.
+   */
+  recheck(instants: readonly Date[]): Promise<boolean>
   /** Every month an event may be accepted for now, and `monthsAhead` more; answers the partitions it created. */
   ensureAhead(): Promise<string[]>
 }
@@ -20,8 +25,9 @@ export function addUtcMonths(at: Date, months: number): Date {
 }
 
 /**
- * Partitions are created by the database function create_usage_events_partition (advisory-locked, so concurrent
- * replicas agree); this keeps the months already seen so a batch costs no extra round trip once its months exist.
+ * Partitions are created by the database function create_usage_events_partition (creators serialize on a table
+ * lock, so concurrent replicas agree); this keeps the months already seen so a batch costs no extra round trip
+ * once its months exist.
  */
 export function createPartitionKeeper(
   db: Database,
@@ -29,13 +35,21 @@ export function createPartitionKeeper(
 ): PartitionKeeper {
   let known = new Map<number, Promise<void>>()
 
+  const create = async (monthStart: Date): Promise<boolean> => {
+    const [row] = await selectRows<{ created: string | null }>(
+      db,
+      sql`select create_usage_events_partition(${monthStart.toISOString()}::timestamptz) as created`,
+    )
+    return Boolean(row?.created)
+  }
+  const monthsOf = (instants: readonly Date[]) =>
+    [...new Set(instants.map((at) => utcMonthStart(at).getTime()))].map((month) => new Date(month))
+
   const ensureMonth = (monthStart: Date): Promise<void> => {
     const key = monthStart.getTime()
     let pending = known.get(key)
     if (!pending) {
-      pending = db
-        .execute(sql`select create_usage_events_partition(${monthStart.toISOString()}::timestamptz)`)
-        .then(() => undefined)
+      pending = create(monthStart).then(() => undefined)
       // A failed creation is retried by the next batch that needs the month.
       pending.catch(() => known.delete(key))
       known.set(key, pending)
@@ -45,8 +59,11 @@ export function createPartitionKeeper(
 
   return {
     async ensureFor(instants) {
-      const months = new Set(instants.map((at) => utcMonthStart(at).getTime()))
-      await Promise.all([...months].map((month) => ensureMonth(new Date(month))))
+      await Promise.all(monthsOf(instants).map(ensureMonth))
+    },
+    async recheck(instants) {
+      const created = await Promise.all(monthsOf(instants).map(create))
+      return created.includes(true)
     },
     async ensureAhead() {
       const now = options.clock()

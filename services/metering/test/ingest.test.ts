@@ -221,6 +221,25 @@ describe('POST /api/usage/events', () => {
     }
   })
 
+  it('makes a partition again when one it had made was dropped by hand, and stores the event', async () => {
+    const tenant = newTenant()
+    const back = t.clock()
+    t.clock.set(new Date('2031-09-15T00:00:00.000Z'))
+    try {
+      expect((await submitTenantEvents(t.app, tenant, [tenantEvent()])).accepted).toBe(1)
+      await db.raw.exec('drop table usage_events_2031_09')
+      const again = await submitTenantEvents(t.app, tenant, [tenantEvent()])
+      expect(again.accepted).toBe(1)
+      const [row] = await db.raw.query<{ n: number }>(
+        'select count(*)::int as n from usage_events_2031_09 where tenant_id = $1',
+        [tenant],
+      )
+      expect(row!.n).toBe(1)
+    } finally {
+      t.clock.set(back)
+    }
+  })
+
   it('refuses a request without the gateway context, and malformed envelopes, with problem+json', async () => {
     const anonymous = await t.app.inject({
       method: 'POST',

@@ -343,6 +343,16 @@ try {
   const ms = (value: number) => `${value.toFixed(2)} ms`
   const row = (name: string, values: number[]) =>
     `| ${name.padEnd(32)} | ${ms(percentile(values, 50)).padStart(8)} | ${ms(percentile(values, 99)).padStart(8)} | ${String(values.length).padStart(5)} |`
+  // What PostgreSQL itself costs here, one at a time: a round trip, and a durable one-row commit (the WAL
+  // flush that create, scan, approve and the exchange's flip wait for; polls do not).
+  const probe = await createDb({ url: qrDbUrl, max: 1 })
+  await probe.raw.exec('create table bench_commit_probe (id bigserial primary key)')
+  latency['PostgreSQL select 1, c=1'] = await latencies(CALLS, 1, () => probe.raw.exec('select 1'))
+  latency['PostgreSQL durable commit, c=1'] = await latencies(CALLS, 1, () =>
+    probe.raw.exec('insert into bench_commit_probe default values'),
+  )
+  await probe.close()
+
   const p50 = (name: string) => percentile(latency[name] ?? [], 50)
   const ratio = (parallel: number) =>
     (p50(`POST /api/qr/exchange, c=${parallel}`) / p50(`/internal/sessions alone, c=${parallel}`)).toFixed(2)

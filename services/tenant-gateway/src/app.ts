@@ -26,6 +26,7 @@ import { keyRoutes } from './keys/key-routes.ts'
 import { createKeyVerifier, type VerifiedKey } from './keys/key-verification.ts'
 import { createLastUsedRecorder } from './keys/last-used.ts'
 import { tenantKeyRoutes } from './keys/tenant-key-routes.ts'
+import { countKeyVerifications } from './keys/verification-metrics.ts'
 import { proxyRoutes } from './proxy/proxy-routes.ts'
 import { upstreamsOf } from './proxy/route-table.ts'
 import { memberRoutes } from './tenants/member-routes.ts'
@@ -68,16 +69,22 @@ export async function buildApp({
     accessCache.invalidateTenant(clientId)
   })
   const lastUsed = createLastUsedRecorder(db.db, log)
-  const keys = createKeyVerifier({
-    db: db.db,
-    hasher,
-    cache: keyCache,
-    clock,
-    acceptLegacy: config.LEGACY_API_KEYS,
-    onVerified: (keyId, at) => lastUsed.add({ keyId, at }),
-  })
+  const keys = countKeyVerifications(
+    app.metrics,
+    createKeyVerifier({
+      db: db.db,
+      hasher,
+      cache: keyCache,
+      clock,
+      acceptLegacy: config.LEGACY_API_KEYS,
+      onVerified: (keyId, at) => lastUsed.add({ keyId, at }),
+    }),
+  )
   // auth-api ends sessions: heard on Redis within a second, asked of auth-api at most every KEY_CACHE_TTL_MS.
-  const lookups = createAuthApiLookups({ baseUrl: config.authInternalUrl, internalSecret: config.INTERNAL_SECRET })
+  const lookups = createAuthApiLookups({
+    baseUrl: config.authInternalUrl,
+    internalSecret: config.INTERNAL_SECRET,
+  })
   const revocations = createInvalidationBus({
     redisUrl: config.REDIS_URL,
     log,

@@ -3,7 +3,14 @@ import type { TestDb } from '@gatehouse/db-kit/testing'
 import type { ServiceInstance } from '@gatehouse/service-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTenant, userOf } from './factories.ts'
-import { type AuthStub, type EchoUpstream, gateway, openTestDb, startAuthStub, startEchoUpstream } from './fixtures.ts'
+import {
+  type AuthStub,
+  type EchoUpstream,
+  gateway,
+  openTestDb,
+  startAuthStub,
+  startEchoUpstream,
+} from './fixtures.ts'
 
 const APP_ORIGIN = 'https://app.example.com'
 
@@ -37,7 +44,11 @@ afterAll(async () => {
 describe('admin routes are limited per user (defect 8)', () => {
   let limited: ServiceInstance
   beforeAll(async () => {
-    limited = await gateway({ db, auth, config: { ADMIN_WRITE_RATE_LIMIT_MAX: '3', ADMIN_RATE_LIMIT_MAX: '20' } })
+    limited = await gateway({
+      db,
+      auth,
+      config: { ADMIN_WRITE_RATE_LIMIT_MAX: '3', ADMIN_RATE_LIMIT_MAX: '20' },
+    })
   })
   afterAll(async () => limited?.close())
 
@@ -53,9 +64,9 @@ describe('admin routes are limited per user (defect 8)', () => {
     expect(refused.headers['ratelimit-policy']).toBe('"admin-write";q=3;w=60')
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0)
     // Reads have their own budget, and the next user theirs.
-    expect((await limited.inject({ method: 'GET', url: '/api/tenants', headers: alice.headers })).statusCode).toBe(
-      200,
-    )
+    expect(
+      (await limited.inject({ method: 'GET', url: '/api/tenants', headers: alice.headers })).statusCode,
+    ).toBe(200)
     const bob = await userOf(auth)
     expect((await create(bob.headers)).statusCode).toBe(201)
   })
@@ -64,7 +75,9 @@ describe('admin routes are limited per user (defect 8)', () => {
     const carol = await userOf(auth)
     const statuses = new Set<number>()
     for (let i = 0; i < 21; i++)
-      statuses.add((await limited.inject({ method: 'GET', url: '/api/tenants', headers: carol.headers })).statusCode)
+      statuses.add(
+        (await limited.inject({ method: 'GET', url: '/api/tenants', headers: carol.headers })).statusCode,
+      )
     expect([...statuses].sort()).toEqual([200, 429])
   })
 })
@@ -103,7 +116,11 @@ describe('headers a careful API sends (defect 9)', () => {
       app.inject({
         method: 'OPTIONS',
         url: '/api/auth/login',
-        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+        },
       })
     const allowed = await preflight(APP_ORIGIN)
     expect(allowed.statusCode).toBe(204)
@@ -116,7 +133,11 @@ describe('headers a careful API sends (defect 9)', () => {
     expect(other.headers['content-type']).toContain('application/problem+json')
     expect(upstream.received()).toBe(before)
 
-    const simple = await app.inject({ method: 'GET', url: '/api/auth/health', headers: { origin: APP_ORIGIN } })
+    const simple = await app.inject({
+      method: 'GET',
+      url: '/api/auth/health',
+      headers: { origin: APP_ORIGIN },
+    })
     expect(simple.headers['access-control-allow-origin']).toBe(APP_ORIGIN)
     expect(String(simple.headers['access-control-expose-headers'])).toContain('x-request-id')
     const foreign = await app.inject({
@@ -152,7 +173,12 @@ describe('members are auth-api users (defect 10)', () => {
       url: `/api/tenants/${tenantId}/members`,
       headers: owner.headers,
     })
-    expect(members.json().members.map((m: { userId: string }) => m.userId).sort()).toEqual([owner.id, real.id].sort())
+    expect(
+      members
+        .json()
+        .members.map((m: { userId: string }) => m.userId)
+        .sort(),
+    ).toEqual([owner.id, real.id].sort())
   })
 })
 

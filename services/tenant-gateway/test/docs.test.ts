@@ -356,4 +356,20 @@ describe('GET /metrics', () => {
     const direct = await fetch(`http://127.0.0.1:${(bom.server.address() as AddressInfo).port}/metrics`)
     expect(await direct.text()).toContain('service="bom-triggers"')
   })
+
+  it('counts key verifications by result, context tokens minted and upstream failures by upstream and kind', async () => {
+    const tenant = await createTenant(app, owner, 'Counted')
+    const { key } = await createKey(app, owner, tenant, { name: 'counted' })
+    expect((await app.inject({ url: '/api/tasks', headers: { 'x-api-key': key } })).statusCode).toBe(200)
+    await app.inject({ url: '/api/tasks', headers: { 'x-api-key': 'gh_not_a_real_key' } })
+    expect((await app.inject({ method: 'POST', url: '/api/qr/sessions' })).statusCode).toBe(503)
+    const text = (await app.inject('/metrics')).body
+    expect(text).toMatch(/gateway_key_verifications_total\{result="VALID",service="tenant-gateway"\} [1-9]/)
+    expect(text).toMatch(/gateway_key_verifications_total\{result="MALFORMED",service="tenant-gateway"\} [1-9]/)
+    expect(text).toMatch(/gateway_context_tokens_minted_total\{upstream="bom-triggers",service="tenant-gateway"\} [1-9]/)
+    expect(text).toMatch(
+      /gateway_upstream_errors_total\{upstream="qr-auth",kind="unavailable",service="tenant-gateway"\} [1-9]/,
+    )
+    expect(text).toContain('gatehouse_problems_total{code="TENANT_GATEWAY_UPSTREAM_UNAVAILABLE",route="/api/qr/*"')
+  })
 })

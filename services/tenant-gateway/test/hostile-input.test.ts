@@ -1,5 +1,5 @@
-import { createServer, type Server, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
+import { createServer, type Server, type Socket } from 'node:net'
 import { Readable, Writable } from 'node:stream'
 import type { TestDb } from '@gatehouse/db-kit/testing'
 import { createService, type ServiceInstance } from '@gatehouse/service-kit'
@@ -7,7 +7,14 @@ import Type from 'typebox'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKey, createTenant, userOf } from './factories.ts'
-import { type AuthStub, type EchoUpstream, gateway, openTestDb, startAuthStub, startEchoUpstream } from './fixtures.ts'
+import {
+  type AuthStub,
+  type EchoUpstream,
+  gateway,
+  openTestDb,
+  startAuthStub,
+  startEchoUpstream,
+} from './fixtures.ts'
 
 let db: TestDb
 let auth: AuthStub
@@ -26,9 +33,13 @@ beforeAll(async () => {
   metering = await startEchoUpstream('metering')
   // bom-triggers built on service-kit like the real one, to show its answers pass the gateway unchanged.
   bom = createService({ name: 'bom-triggers', logger: false, bodyLimit: 1024 * 1024 })
-  bom.post('/api/tasks', { schema: { body: Type.Object({ name: Type.String(), extra: Type.Unknown() }) } }, async () => ({
-    ok: true,
-  }))
+  bom.post(
+    '/api/tasks',
+    { schema: { body: Type.Object({ name: Type.String(), extra: Type.Unknown() }) } },
+    async () => ({
+      ok: true,
+    }),
+  )
   bomUrl = await bom.listen({ port: 0, host: '127.0.0.1' })
   const logStream = new Writable({
     write(chunk, _encoding, done) {
@@ -61,7 +72,10 @@ describe('text the database cannot store (defect 1)', () => {
       payload: { name: 'Acme\u0000' },
     })
     expect(tenant.statusCode).toBe(400)
-    expect(tenant.json()).toMatchObject({ code: 'TENANT_GATEWAY_VALIDATION_FAILED', errors: [{ path: '/body/name' }] })
+    expect(tenant.json()).toMatchObject({
+      code: 'TENANT_GATEWAY_VALIDATION_FAILED',
+      errors: [{ path: '/body/name' }],
+    })
 
     const tenantId = await createTenant(app, owner)
     const key = await app.inject({

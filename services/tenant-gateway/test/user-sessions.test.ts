@@ -47,7 +47,11 @@ describe('user tokens are checked like auth-api checks them (defect 7)', () => {
     const userId = randomUUID()
     await auth.tokenFor(userId) // auth-api knows the user
     const now = Math.floor(Date.now() / 1000)
-    const sign = (header: Record<string, unknown>, claims: Record<string, unknown> = {}, times = { iat: now, exp: now + 600 }) =>
+    const sign = (
+      header: Record<string, unknown>,
+      claims: Record<string, unknown> = {},
+      times = { iat: now, exp: now + 600 },
+    ) =>
       new SignJWT({ sid: randomUUID(), ...claims })
         .setProtectedHeader({ alg: 'EdDSA', ...header })
         .setSubject(userId)

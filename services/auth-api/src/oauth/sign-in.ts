@@ -100,8 +100,16 @@ async function resolveUser(
     .where(and(eq(identities.provider, provider), eq(identities.subject, identity.subject)))
 
   if (known) {
-    if (input.linkUserId && known.user.id !== input.linkUserId)
+    if (input.linkUserId && known.user.id !== input.linkUserId) {
+      await recordAudit(db, {
+        event: 'OAUTH_LOGIN_FAILED',
+        at: now,
+        client,
+        userId: input.linkUserId,
+        details: { provider, reason: 'identity_in_use' },
+      })
       throw errors.OAUTH_IDENTITY_IN_USE('This provider account already signs in to another account.')
+    }
     await db
       .update(identities)
       .set({ lastUsedAt: now, email: email ?? null, emailVerified: identity.emailVerified })
@@ -124,12 +132,20 @@ async function resolveUser(
   }
 
   if (!email) throw errors.OAUTH_EMAIL_REQUIRED(`${provider} shared no email address for this account.`)
+  const [existing] = await db.select().from(users).where(eq(users.email, email))
   if (!identity.emailVerified) {
+    // Someone may be trying to take over this account through a provider that lets anyone type any address.
+    await recordAudit(db, {
+      event: 'OAUTH_LOGIN_FAILED',
+      at: now,
+      client,
+      userId: existing?.id ?? null,
+      details: { provider, reason: 'email_not_verified' },
+    })
     throw errors.OAUTH_EMAIL_NOT_VERIFIED(
       `${provider} has not verified ${email}. Verify it there, or sign in with your password and link ${provider} from your account.`,
     )
   }
-  const [existing] = await db.select().from(users).where(eq(users.email, email))
   if (existing) return linkByVerifiedEmail(db, existing, input, email)
 
   return db.transaction(async (tx) => {

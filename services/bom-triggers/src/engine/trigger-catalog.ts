@@ -85,16 +85,20 @@ export function createTriggerCatalog(options: {
         )
         // Higher priority first; ties in creation order, then by id: the same order on every run.
         .orderBy(desc(bomTriggers.priority), asc(bomTriggers.createdAt), asc(bomTriggers.id))
-      const missing = rows.filter((row) => !cache.has(keyOf(row))).map((row) => row.id)
-      const loaded = new Map<string, ReadyTrigger>()
+      // Hits are taken before any miss is compiled, so an eviction in between cannot lose one.
+      const ready = new Map<string, ReadyTrigger>()
+      const missing: string[] = []
+      for (const row of rows) {
+        const hit = cache.get(keyOf(row))
+        if (hit) ready.set(row.id, hit)
+        else missing.push(row.id)
+      }
       if (missing.length > 0) {
         const full = await tx.select().from(bomTriggers).where(inArray(bomTriggers.id, missing))
-        for (const row of full) loaded.set(keyOf(row), prepare(row))
+        for (const row of full) ready.set(row.id, prepare(row))
       }
-      return rows.flatMap((row) => {
-        const ready = cache.get(keyOf(row)) ?? loaded.get(keyOf(row))
-        return ready ? [ready] : []
-      })
+      // By id: a trigger changed between the two reads runs as it is now; one deleted in between is left out.
+      return rows.flatMap((row) => ready.get(row.id) ?? [])
     },
   }
 }

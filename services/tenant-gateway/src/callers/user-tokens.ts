@@ -50,7 +50,8 @@ export function createUserTokenVerifier(
       try {
         return await jwks(header)
       } catch (error) {
-        if (UNKNOWN_KEY.has((error as { code?: string }).code ?? '')) throw new AccessTokenRejected('unknown kid')
+        if (UNKNOWN_KEY.has((error as { code?: string }).code ?? ''))
+          throw new AccessTokenRejected('unknown kid')
         throw error
       }
     },

@@ -3,7 +3,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 
 // What a browser script may read of our answers besides the CORS-safelisted headers.
-const EXPOSED = ['x-request-id', 'ratelimit-policy', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'retry-after']
+const EXPOSED = [
+  'x-request-id',
+  'ratelimit-policy',
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
+  'retry-after',
+]
 const NOT_ALLOWED: FastifyCorsOptions = { origin: false }
 
 /**

@@ -40,7 +40,9 @@ export function createInvalidationBus(options: {
     }
   }
   const { log } = options
-  const publisher = options.listenOnly ? undefined : connectRedis(options.redisUrl, { log, role: 'publisher' })
+  const publisher = options.listenOnly
+    ? undefined
+    : connectRedis(options.redisUrl, { log, role: 'publisher' })
   const subscriber = connectRedis(options.redisUrl, { log, role: 'subscriber', subscriber: true })
   subscriber.on('message', (from: string, message: string) => {
     if (from === channel) notify(message)

@@ -49,7 +49,10 @@ export async function tenantKeyRoutes(app: ServiceInstance, deps: TenantKeyRoute
         now,
       )
       // The one answer that holds the raw key: no cache on the way may keep it.
-      return reply.code(201).header('cache-control', 'no-store').send({ ...view, key })
+      return reply
+        .code(201)
+        .header('cache-control', 'no-store')
+        .send({ ...view, key })
     },
   )
 
@@ -94,7 +97,10 @@ export async function tenantKeyRoutes(app: ServiceInstance, deps: TenantKeyRoute
       const { key, view, previous } = await rotateKey(db, hasher, id, keyId, overlapMs, clock())
       // Cached copies of the old key carry its old expiry.
       await bus.publish(id)
-      return reply.code(201).header('cache-control', 'no-store').send({ ...view, key, previous })
+      return reply
+        .code(201)
+        .header('cache-control', 'no-store')
+        .send({ ...view, key, previous })
     },
   )
 

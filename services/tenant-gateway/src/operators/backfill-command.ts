@@ -1,19 +1,31 @@
 import type { DbHandle } from '@gatehouse/db-kit'
 import { systemClock } from '@gatehouse/service-kit'
-import { SingleBar } from 'cli-progress'
 import type { Config } from '../config.ts'
 import { keyHasherOf } from '../keys/api-keys.ts'
 import { TenantScopedCache } from '../keys/key-cache.ts'
 import { createKeyVerifier, type VerifiedKey } from '../keys/key-verification.ts'
 import { backfillLegacyKeys } from '../keys/legacy-backfill.ts'
+import { backfillProgress } from './backfill-progress.ts'
 
 export interface CommandOutput {
   log(line: string): void
-  /** Where the progress bar is drawn (a TTY redraws in place; anything else gets a line every 2 s). */
+  /** Where progress is drawn (a terminal gets a bar redrawn in place; anything else a line at most every 2 s). */
   progress: NodeJS.WritableStream
 }
 
 const KNOWN = new Set(['--dry-run', '--batch-size'])
+const USAGE = 'usage: backfill:legacy-keys [--dry-run] [--batch-size N]'
+const HELP = [
+  USAGE,
+  '  --dry-run       count and hash, write nothing',
+  '  --batch-size N  clients per batch (default 200)',
+  'Stop the gateway first on the embedded database; with DATABASE_URL it runs beside the live gateway.',
+]
+
+/** The help text when it is asked for (`--help`, `-h`): printed without touching the database, exit code 0. */
+export function backfillHelp(argv: readonly string[]): string[] | undefined {
+  return argv.includes('--help') || argv.includes('-h') ? HELP : undefined
+}
 
 /** `backfill:legacy-keys [--dry-run] [--batch-size N]`; resolves with the exit code. Never prints a key. */
 export async function runBackfillCommand(
@@ -24,6 +36,11 @@ export async function runBackfillCommand(
     out: CommandOutput
   },
 ): Promise<number> {
+  const help = backfillHelp(argv)
+  if (help) {
+    for (const line of help) deps.out.log(line)
+    return 0
+  }
   const dryRun = argv.includes('--dry-run')
   const sizeArg = argv.indexOf('--batch-size')
   const batchSize = sizeArg >= 0 ? Number(argv[sizeArg + 1]) : 200
@@ -32,7 +49,7 @@ export async function runBackfillCommand(
     batchSize < 1 ||
     argv.some((arg) => arg.startsWith('--') && !KNOWN.has(arg))
   ) {
-    deps.out.log('usage: backfill:legacy-keys [--dry-run] [--batch-size N]')
+    deps.out.log(USAGE)
     return 1
   }
   const hasher = keyHasherOf(deps.config)
@@ -44,35 +61,17 @@ export async function runBackfillCommand(
     clock: systemClock,
     acceptLegacy: true,
   })
-  const bar = new SingleBar({
-    stream: deps.out.progress,
-    format: `${dryRun ? '[dry run] ' : ''}legacy keys |{bar}| {value}/{total} clients | migrated {migrated} | failed {failed} | {rate}/s`,
-    noTTYOutput: true,
-    notTTYSchedule: 2_000,
-    hideCursor: false,
-  })
+  const progress = backfillProgress(deps.out.progress, { dryRun })
   const started = performance.now()
-  let barStarted = false
   const report = await backfillLegacyKeys({
     db: deps.db.db,
     hasher,
     verifier,
     dryRun,
     batchSize,
-    onProgress: (progress) => {
-      const seconds = (performance.now() - started) / 1000
-      const payload = {
-        migrated: progress.migrated,
-        failed: progress.failed,
-        rate: seconds > 0 ? Math.round(progress.processed / seconds) : 0,
-      }
-      if (!barStarted) {
-        bar.start(progress.total, progress.processed, payload)
-        barStarted = true
-      } else bar.update(progress.processed, payload)
-    },
+    onProgress: (state) => progress.update(state),
   })
-  bar.stop()
+  progress.stop()
   const seconds = ((performance.now() - started) / 1000).toFixed(1)
   const verb = dryRun ? 'would migrate' : 'migrated'
   deps.out.log(

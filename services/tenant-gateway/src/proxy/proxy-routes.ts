@@ -14,10 +14,10 @@ import { errors } from '../errors.ts'
 import { type Bucket, dropRateLimitHeaders, type RateLimiter } from '../infra/rate-limit.ts'
 import type { TokenAudit } from '../infra/token-audit.ts'
 import type { UsageSink } from '../usage/usage-sink.ts'
+import { limitedBody, type Overflow } from './body-limit.ts'
 import { createContextTokens } from './context-tokens.ts'
 import { forwardedHeaders } from './forwarded-headers.ts'
 import { createForwarder, failureOf } from './forwarder.ts'
-import { limitedBody, type Overflow } from './body-limit.ts'
 import { isInternalPath, isProbe, type Upstream, type UpstreamAccess } from './route-table.ts'
 
 declare module 'fastify' {
@@ -64,11 +64,18 @@ export interface ProxyOptions {
  */
 export async function proxyRoutes(app: ServiceInstance, options: ProxyOptions) {
   const { config, tenants, limiter } = options
+  const minted = app.metrics.counter('gateway_context_tokens_minted_total', 'Context tokens signed.', ['upstream'])
+  const upstreamErrors = app.metrics.counter(
+    'gateway_upstream_errors_total',
+    'Forwarded requests the upstream did not answer, by upstream and kind.',
+    ['upstream', 'kind'],
+  )
   const contextTokens = createContextTokens({
     signer: createContextSigner(config.INTERNAL_SECRET, { ttlSeconds: CONTEXT_TTL_SECONDS }),
     ttlSeconds: CONTEXT_TTL_SECONDS,
     // Tokens that carry nobody (anonymous calls of public routes) are not worth an audit row.
     onMint: ({ token, caller, audience, requestId, issuedAt, expiresAt }) => {
+      minted.inc({ upstream: audience })
       if (!caller.tenantId && !caller.userId) return
       options.audit.record({
         token,
@@ -184,6 +191,7 @@ export async function proxyRoutes(app: ServiceInstance, options: ProxyOptions) {
       } catch (error) {
         if (overflow?.exceeded) return tooLarge(reply)
         const failure = failureOf(error)
+        upstreamErrors.inc({ upstream: upstream.service, kind: failure })
         reply.log.warn(
           { upstream: upstream.service, code: (error as { code?: string }).code ?? (error as Error).name },
           'upstream failed',

@@ -39,7 +39,10 @@ export function upstreamsOf(config: Pick<Config, 'upstreamUrls'>): Upstream[] {
  * :8080/api/usage/health`): GET and HEAD only, so no other method reaches an upstream unauthenticated this way.
  */
 export function isProbe(method: string, url: string): boolean {
-  return (method === 'GET' || method === 'HEAD') && /^\/api\/[a-z-]+\/(health|ready)$/.test(url.split('?')[0] ?? url)
+  return (
+    (method === 'GET' || method === 'HEAD') &&
+    /^\/api\/[a-z-]+\/(health|ready)$/.test(url.split('?')[0] ?? url)
+  )
 }
 
 /**

@@ -12,7 +12,10 @@ const KNOWN_TTL_MS = 10 * 60_000
 const MAX_KNOWN = 10_000
 
 /** A member is an auth-api user: asked of auth-api (its internal route), the answer cached when it is yes. */
-export function createMemberUsers(deps: { lookups: Pick<AuthApiLookups, 'userExists'>; clock: Clock }): MemberUsers {
+export function createMemberUsers(deps: {
+  lookups: Pick<AuthApiLookups, 'userExists'>
+  clock: Clock
+}): MemberUsers {
   const known = new Map<string, number>()
   return {
     async assertExists(userId) {
