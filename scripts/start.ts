@@ -101,7 +101,7 @@ function progressLine(progress: StartupStage, seconds: string): string | undefin
   }
 }
 
-async function waitHealthy(port: number, prefix: string, timeoutMs = 60_000): Promise<void> {
+async function waitHealthy(port: number, prefix: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (stopping) return

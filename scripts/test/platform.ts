@@ -56,7 +56,7 @@ export async function startPlatform(
     output += chunk
   })
   const exited = once(child, 'exit')
-  const deadline = Date.now() + 90_000
+  const deadline = Date.now() + 180_000
   while (!output.includes('Press Ctrl-C to stop.') && Date.now() < deadline && child.exitCode === null) {
     await new Promise((resolve) => setTimeout(resolve, 200))
   }

@@ -24,7 +24,10 @@ describe('an embedded database has one owner at a time (issue 13, defect 12)', (
     const dataDir = join(await tempDir(), 'svc')
     const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'])
     try {
-      writeFileSync(`${dataDir}.lock`, JSON.stringify({ pid: holder.pid, command: 'services/svc/src/server.ts', since: 'now' }))
+      writeFileSync(
+        `${dataDir}.lock`,
+        JSON.stringify({ pid: holder.pid, command: 'services/svc/src/server.ts', since: 'now' }),
+      )
       const refused = await createDb({ dataDir }).catch((error: unknown) => error)
       expect(refused).toBeInstanceOf(DatabaseInUseError)
       expect((refused as Error).message).toContain('services/svc/src/server.ts')

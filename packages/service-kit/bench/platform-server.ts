@@ -12,13 +12,17 @@ import { DEFAULT_PLATFORM_SETTINGS, SERVER_MAX_EVENT_LOOP_DELAY_MS } from '../sr
 
 const errors = defineErrors({ ITEM_NOT_FOUND: [404, 'Item not found'] })
 
+// BENCH_ONLY=metrics|loadShedding|openapi: the "with" copy has only that part (to find what costs).
+const only = process.env.BENCH_ONLY
+const part = (name: string, withPlatform: boolean) => withPlatform && (!only || only === name)
+
 function build(withPlatform: boolean): ServiceInstance {
   const app = createService({
     name: 'bom-triggers',
     logger: false,
-    metrics: withPlatform,
-    openapi: withPlatform ? {} : false,
-    loadShedding: withPlatform
+    metrics: part('metrics', withPlatform),
+    openapi: part('openapi', withPlatform) ? {} : false,
+    loadShedding: part('loadShedding', withPlatform)
       ? { ...DEFAULT_PLATFORM_SETTINGS.loadShedding, maxEventLoopDelayMs: SERVER_MAX_EVENT_LOOP_DELAY_MS }
       : false,
   })

@@ -60,7 +60,11 @@ export async function openServiceDatabase(
           if (line.startsWith('applied ')) reportStartup({ stage: 'migration', applied: line.slice(8) })
         },
       })
-      reportStartup({ stage: 'migrated', applied: applied.length, ms: Math.round(performance.now() - started) })
+      reportStartup({
+        stage: 'migrated',
+        applied: applied.length,
+        ms: Math.round(performance.now() - started),
+      })
     } catch (error) {
       await db.close()
       throw error

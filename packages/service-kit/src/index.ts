@@ -66,7 +66,7 @@ export { createInternalClient, type InternalClient, type InternalResponse } from
 export { type LoadGauge, type LoadState, loadShedding } from './load-shedding.ts'
 export { isDatabaseError, type LoggableError, loggableError } from './loggable-error.ts'
 export { type LoggerSettings, loggerOptions, redactPaths } from './logger.ts'
-export { type MetricsOptions, metrics, type ServiceMetrics, UNMATCHED_ROUTE } from './metrics.ts'
+export { installMetrics, type MetricsOptions, type ServiceMetrics, UNMATCHED_ROUTE } from './metrics.ts'
 export {
   addProblemResponses,
   codesByStatus,

@@ -32,35 +32,43 @@ declare module 'fastify' {
  */
 export const loadShedding = fp(
   async (app: FastifyInstance, settings: LoadSheddingSettings) => {
-    const shed = app.hasDecorator('metrics')
-      ? app.metrics.counter('gatehouse_load_shed_total', 'Requests refused with 503 while overloaded.')
-      : undefined
+    const shed = app.metrics.counter(
+      'gatehouse_load_shed_total',
+      'Requests refused with 503 while overloaded.',
+    )
     const refusal = new ServiceError(
       'OVERLOADED',
       503,
       'Service overloaded',
       'The service is shedding load; retry shortly.',
     ).withHeaders({ 'retry-after': String(settings.retryAfterSeconds) })
-    // under-pressure checks its thresholds on every request (a few comparisons) and calls this only past one.
+    // Only under-pressure's sampler (no thresholds given to it, so no hook of its own): its per-request check
+    // builds request.routeOptions on every request; ours reads one boolean, refreshed with each sample.
     await app.register(underPressure, {
       sampleInterval: settings.sampleIntervalMs,
       eventLoopUtilizationMode: 'interval',
-      maxEventLoopDelay: settings.maxEventLoopDelayMs,
-      maxEventLoopUtilization: settings.maxEventLoopUtilization,
-      pressureHandler: (request, reply) => {
-        if (request.routeOptions.config.loadShedding === false) return undefined
-        shed?.inc()
-        sendServiceError(reply, refusal)
-        // Resolving lets under-pressure call next(); Fastify stops there since the reply is already sent.
-        return Promise.resolve()
-      },
     })
+    const maxDelay = settings.maxEventLoopDelayMs
+    const maxUtilization = settings.maxEventLoopUtilization
+    const measure = () => {
+      const { eventLoopDelay, eventLoopUtilized } = app.memoryUsage()
+      return (
+        (maxDelay > 0 && eventLoopDelay > maxDelay) ||
+        (maxUtilization > 0 && eventLoopUtilized > maxUtilization)
+      )
+    }
+    let overloaded = false
+    const timer = setInterval(() => {
+      overloaded = measure()
+    }, settings.sampleIntervalMs)
+    timer.unref()
+    app.addHook('onClose', async () => clearInterval(timer))
     app.decorate('load', {
-      overloaded: () => app.isUnderPressure(),
+      overloaded: () => overloaded,
       state() {
         const { eventLoopDelay, eventLoopUtilized } = app.memoryUsage()
         return {
-          overloaded: app.isUnderPressure(),
+          overloaded,
           // Infinity (null in JSON): the loop was blocked for a whole sample, so nothing could be measured.
           eventLoopDelayMs: Number.isFinite(eventLoopDelay)
             ? Math.round(eventLoopDelay * 100) / 100
@@ -69,6 +77,12 @@ export const loadShedding = fp(
         }
       },
     } satisfies LoadGauge)
+    if (maxDelay === 0 && maxUtilization === 0) return
+    app.addHook('onRequest', (request, reply, done) => {
+      if (!overloaded || request.routeOptions.config.loadShedding === false) return done()
+      shed.inc()
+      sendServiceError(reply, refusal)
+    })
   },
   { name: 'gatehouse-load-shedding', fastify: '5.x' },
 )

@@ -1,8 +1,8 @@
 import { safeEqual } from '@gatehouse/crypto'
-import type { FastifyInstance, FastifyReply } from 'fastify'
-import fp from 'fastify-plugin'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import { ServiceError, sendServiceError } from './errors.ts'
+import { createHttpMetrics, type HttpSeries } from './http-metrics.ts'
 
 /** A service's own metrics, registered in its app's registry (several apps in one test process never clash). */
 export interface ServiceMetrics {
@@ -78,66 +78,72 @@ export function createServiceMetrics(service: string): ServiceMetrics {
   return serviceMetricsOf(registry)
 }
 
-export const metrics = fp(
-  async (app: FastifyInstance, options: MetricsOptions) => {
-    const own = app.metrics
-    const registry = own.registry
-    const labels = ['method', 'route', 'status'] as const
-    const requests = own.counter('http_requests_total', 'HTTP requests answered.', labels)
-    const durations = own.histogram(
-      'http_request_duration_seconds',
-      'Time to answer an HTTP request, from its arrival to the last byte written.',
-      labels,
-    )
-    const problems = own.counter('gatehouse_problems_total', 'Problem answers, by code and route.', [
-      'code',
-      'route',
-    ])
-    const rateLimited = own.counter(
-      'gatehouse_rate_limited_total',
-      'Requests refused with 429, by rate-limit policy.',
-      ['policy'],
-    )
+/**
+ * Installs the HTTP metrics and `GET /metrics` at once, not as a plugin loading at ready: each route gets its own
+ * onResponse hook as it is declared (its pattern known without reading request.routeOptions, which Fastify builds
+ * anew on every access), so routes declared on the root right after createService are counted too.
+ */
+export function installMetrics(app: FastifyInstance, own: ServiceMetrics, options: MetricsOptions): void {
+  const registry = own.registry
+  const http = createHttpMetrics(registry, DURATION_BUCKETS)
+  const problems = own.counter('gatehouse_problems_total', 'Problem answers, by code and route.', [
+    'code',
+    'route',
+  ])
+  const rateLimited = own.counter(
+    'gatehouse_rate_limited_total',
+    'Requests refused with 429, by rate-limit policy.',
+    ['policy'],
+  )
 
-    // Label lookups hash their label set on every call: one bound child per (method, route, status) instead.
-    const children = new Map<
-      string,
-      { count: Counter.Internal; time: Histogram.Internal<(typeof labels)[number]> }
-    >()
-    app.addHook('onResponse', (request, reply, done) => {
-      const route = request.routeOptions.url ?? UNMATCHED_ROUTE
-      const key = `${request.method} ${reply.statusCode} ${route}`
-      let child = children.get(key)
-      if (!child) {
-        const values = { method: request.method, route, status: String(reply.statusCode) }
-        child = { count: requests.labels(values), time: durations.labels(values) }
-        children.set(key, child)
+  app.addHook('onRoute', (route) => {
+    const pattern = route.url
+    // Per method, per status: two map lookups and three additions per request, nothing allocated.
+    const byMethod = new Map<string, Map<number, HttpSeries>>()
+    const countAnswer = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      let byStatus = byMethod.get(request.method)
+      if (!byStatus) {
+        byStatus = new Map()
+        byMethod.set(request.method, byStatus)
       }
-      child.count.inc()
-      child.time.observe(reply.elapsedTime / 1000)
+      let series = byStatus.get(reply.statusCode)
+      if (!series) {
+        series = http.seriesOf(request.method, pattern, reply.statusCode)
+        byStatus.set(reply.statusCode, series)
+      }
+      http.observe(series, reply.elapsedTime / 1000)
       done()
-    })
-
-    own.observeProblem = (reply, code) => {
-      problems.inc({ code, route: reply.request.routeOptions.url ?? UNMATCHED_ROUTE })
-      if (code.endsWith('_RATE_LIMITED')) {
-        const policy = /^"([^"]+)"/.exec(String(reply.getHeader('ratelimit-policy') ?? ''))?.[1]
-        rateLimited.inc({ policy: policy ?? 'unknown' })
-      }
     }
+    const existing = route.onResponse
+    route.onResponse = existing
+      ? [...(Array.isArray(existing) ? existing : [existing]), countAnswer]
+      : [countAnswer]
+  })
 
-    app.get(
-      options.path ?? '/metrics',
-      { logLevel: 'warn', schema: { hide: true }, config: { loadShedding: false } },
-      async (request, reply) => {
-        if (options.token) {
-          const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')
-          if (!match?.[1] || !safeEqual(match[1], options.token))
-            return sendServiceError(reply, tokenRequired)
-        }
-        return reply.type(registry.contentType).send(await registry.metrics())
-      },
-    )
-  },
-  { name: 'gatehouse-metrics', fastify: '5.x' },
-)
+  own.observeProblem = (reply, code) => {
+    const route = reply.request.routeOptions.url
+    problems.inc({ code, route: route ?? UNMATCHED_ROUTE })
+    // Requests no route matched are counted here: every one of them is answered with a problem (404 and the like).
+    if (route === undefined)
+      http.observe(
+        http.seriesOf(reply.request.method, UNMATCHED_ROUTE, reply.statusCode),
+        reply.elapsedTime / 1000,
+      )
+    if (code.endsWith('_RATE_LIMITED')) {
+      const policy = /^"([^"]+)"/.exec(String(reply.getHeader('ratelimit-policy') ?? ''))?.[1]
+      rateLimited.inc({ policy: policy ?? 'unknown' })
+    }
+  }
+
+  app.get(
+    options.path ?? '/metrics',
+    { logLevel: 'warn', schema: { hide: true }, config: { loadShedding: false } },
+    async (request, reply) => {
+      if (options.token) {
+        const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')
+        if (!match?.[1] || !safeEqual(match[1], options.token)) return sendServiceError(reply, tokenRequired)
+      }
+      return reply.type(registry.contentType).send(await registry.metrics())
+    },
+  )
+}

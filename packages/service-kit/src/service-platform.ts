@@ -3,7 +3,7 @@ import { type ErrorCatalogue, errorCatalogueOf } from './error-catalogue.ts'
 import { type ErrorRow, type ErrorTable, errorTablesOf } from './error-tables.ts'
 import type { ErrorFactory, Problem } from './errors.ts'
 import { type LoadGauge, loadShedding } from './load-shedding.ts'
-import { createServiceMetrics, metrics } from './metrics.ts'
+import { createServiceMetrics, installMetrics } from './metrics.ts'
 import { installOpenApiDocument } from './openapi.ts'
 import {
   DEFAULT_PLATFORM_SETTINGS,
@@ -97,9 +97,10 @@ export function installPlatform(
   })
   // Decorated now, not when the plugin loads: buildApp registers its own counters right after createService. With
   // metrics off they still work, nothing serves or counts requests.
-  app.decorate('metrics', createServiceMetrics(options.name))
+  const own = createServiceMetrics(options.name)
+  app.decorate('metrics', own)
   if (options.metrics ?? settings.metrics) {
-    app.register(metrics, settings.metricsToken ? { token: settings.metricsToken } : {})
+    installMetrics(app, own, settings.metricsToken ? { token: settings.metricsToken } : {})
   }
   const shedding = options.loadShedding !== false
   if (shedding) app.register(loadShedding, settings.loadShedding)

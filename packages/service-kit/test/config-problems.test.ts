@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig, loadServiceConfig, serviceEnv } from '../src/config.ts'
 
 const run = promisify(execFile)
-const schema = Type.Object({ ...serviceEnv('metering'), CRON_SECRET: Type.Optional(Type.String({ minLength: 16 })) })
+const schema = Type.Object({
+  ...serviceEnv('metering'),
+  CRON_SECRET: Type.Optional(Type.String({ minLength: 16 })),
+})
 
 function problemsOf(load: () => unknown): string[] {
   try {
@@ -20,7 +23,9 @@ function problemsOf(load: () => unknown): string[] {
 
 describe('configuration problems (issue 13 papercut and defect 13)', () => {
   it('names every bad variable, with the allowed values of closed sets', () => {
-    expect(problemsOf(() => loadConfig(schema, { LOG_LEVEL: 'loud', PORT: '99999', LOG_PRETTY: 'maybe' }))).toEqual([
+    expect(
+      problemsOf(() => loadConfig(schema, { LOG_LEVEL: 'loud', PORT: '99999', LOG_PRETTY: 'maybe' })),
+    ).toEqual([
       'LOG_LEVEL: invalid value (allowed: fatal, error, warn, info, debug, trace, silent)',
       'LOG_PRETTY: invalid value (allowed: true, false)',
       'PORT: invalid value (must be <= 65535)',
@@ -38,13 +43,19 @@ describe('configuration problems (issue 13 papercut and defect 13)', () => {
     ])
     // Operator commands reach the database only.
     expect(
-      problemsOf(() => loadServiceConfig(schema, { NODE_ENV: 'production' }, { withoutInternalSecret: true })),
+      problemsOf(() =>
+        loadServiceConfig(schema, { NODE_ENV: 'production' }, { withoutInternalSecret: true }),
+      ),
     ).toEqual([])
   })
 
   it('reports bad values and missing secrets together, not one round at a time', () => {
     const problems = problemsOf(() =>
-      loadServiceConfig(schema, { NODE_ENV: 'production', LOG_LEVEL: 'loud' }, { productionSecrets: ['CRON_SECRET'] }),
+      loadServiceConfig(
+        schema,
+        { NODE_ENV: 'production', LOG_LEVEL: 'loud' },
+        { productionSecrets: ['CRON_SECRET'] },
+      ),
     )
     expect(problems).toEqual([
       'LOG_LEVEL: invalid value (allowed: fatal, error, warn, info, debug, trace, silent)',

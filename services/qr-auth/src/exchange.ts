@@ -2,7 +2,7 @@ import { safeEqual } from '@gatehouse/crypto'
 import type { Database } from '@gatehouse/db-kit'
 import type { Clock } from '@gatehouse/service-kit'
 import { and, eq, gt, sql } from 'drizzle-orm'
-import type { AuthApiClient, SessionGrant } from './auth-api-client.ts'
+import type { AuthApiClient, OpenSessionResult, SessionGrant } from './auth-api-client.ts'
 import { authSessions } from './db/schema/index.ts'
 import { digestOf } from './desktop-secrets.ts'
 import type { Requester } from './desktop-sessions.ts'
@@ -19,7 +19,7 @@ export interface ExchangeLog {
 /**
  * The one-time exchange: `is_exchanged` is flipped by one conditional UPDATE (never read-then-write), so of
  * any number of concurrent requests with the same token exactly one goes on to auth-api, which opens the
- * session for the approving user.
+ * session for the approving user. A grant is handed out only once the flip has committed.
  *
  * If auth-api fails after the flip, the flip is undone and the desktop gets a 503 with Retry-After: the same
  * token stays spendable, once, until the session expires. The one exception is a user auth-api no longer
@@ -27,20 +27,14 @@ export interface ExchangeLog {
  */
 export function createExchange(db: Database, deps: { clock: Clock; authApi: AuthApiClient }) {
   const { clock, authApi } = deps
-  const flip = db
-    .update(authSessions)
-    .set({ isExchanged: true })
-    .where(
-      and(
-        eq(authSessions.id, sql.placeholder('id')),
-        eq(authSessions.exchangeToken, sql.placeholder('tokenHash')),
-        eq(authSessions.isExchanged, false),
-        eq(authSessions.status, 'approved'),
-        gt(authSessions.expiresAt, sql.placeholder('nowText')),
-      ),
+  const flipCondition = (sessionId: string, tokenHash: string, now: Date) =>
+    and(
+      eq(authSessions.id, sessionId),
+      eq(authSessions.exchangeToken, tokenHash),
+      eq(authSessions.isExchanged, false),
+      eq(authSessions.status, 'approved'),
+      gt(authSessions.expiresAt, now),
     )
-    .returning({ userId: authSessions.userId })
-    .prepare('exchange_qr_session')
   const unflip = db
     .update(authSessions)
     .set({ isExchanged: false })
@@ -74,18 +68,39 @@ export function createExchange(db: Database, deps: { clock: Clock; authApi: Auth
       const { sessionId, client } = input
       const tokenHash = digestOf(input.exchangeToken)
       const now = clock()
-      const [flipped] = await flip.execute({ id: sessionId, tokenHash, nowText: now.toISOString() })
-      if (!flipped?.userId) {
+      const openSession = (userId: string) =>
+        // The session is the exchanging device's: its user agent and address show in the user's session list.
+        authApi.openSession({
+          userId,
+          ip: client.ip,
+          ...(client.userAgent ? { userAgent: client.userAgent } : {}),
+        })
+      let opening: Promise<OpenSessionResult> | undefined
+      let flipped: { userId: string | null } | undefined
+      try {
+        flipped = await db.transaction(async (tx) => {
+          const [row] = await tx
+            .update(authSessions)
+            .set({ isExchanged: true })
+            .where(flipCondition(sessionId, tokenHash, now))
+            .returning({ userId: authSessions.userId })
+          // The flipped row stays locked until this transaction ends, so no other exchange can pass it: auth-api
+          // is asked now and works while the commit waits for its WAL flush, instead of after it.
+          if (row?.userId) opening = openSession(row.userId)
+          return row
+        })
+      } catch (error) {
+        // The flip did not commit: whatever auth-api opened meanwhile is never handed out.
+        await opening
+        throw error
+      }
+      if (!flipped?.userId || !opening) {
         const error = await refusal(sessionId, tokenHash, now)
         log.warn({ sessionId, code: error.code }, 'qr exchange refused')
         throw error
       }
-      // The session is the exchanging device's: its user agent and address show in the user's session list.
-      const opened = await authApi.openSession({
-        userId: flipped.userId,
-        ip: client.ip,
-        ...(client.userAgent ? { userAgent: client.userAgent } : {}),
-      })
+      // Only now, with the flip committed, may a grant leave.
+      const opened = await opening
       if (opened.ok) return opened.grant
       if (opened.failure === 'user-not-found') throw errors.APPROVER_NOT_FOUND('Start a new QR login.')
       await unflip.execute({ id: sessionId, tokenHash })

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Database } from '@gatehouse/db-kit'
 import type { Clock } from '@gatehouse/service-kit'
-import { eq, sql } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import { ACTIONS, ActionError, type Applied } from '../actions/index.ts'
 import { bomTriggerLogs, tasks } from '../db/schema/index.ts'
 import { errors } from '../errors.ts'
@@ -103,20 +103,17 @@ async function runAction(
 ): Promise<Applied> {
   if (trigger.actionConfig === undefined)
     throw new ActionError('the stored actionConfig no longer fits its action type')
-  // A savepoint, so a failing action's partial writes are undone without ending the operation's transaction. It
-  // is not released: that would cost a round trip per action and free nothing the operation needs.
-  const savepoint = `trigger_run_${chain.runs.length}`
-  await tx.execute(sql.raw(`savepoint ${savepoint}`))
-  try {
+  // A savepoint (drizzle's nested transaction): a failing action's partial writes are undone without ending the
+  // operation's transaction. Hand-written SAVEPOINTs would not do on postgres.js, which rethrows any failed query of
+  // a transaction at its end unless it ran in its own savepoint scope.
+  const config = trigger.actionConfig
+  return tx.transaction(async (savepoint) => {
     const planned = await ACTIONS[trigger.actionType].plan(
-      { tx, tenantId: chain.tenantId, trigger, event, now: chain.now },
-      trigger.actionConfig,
+      { tx: savepoint, tenantId: chain.tenantId, trigger, event, now: chain.now },
+      config,
     )
-    return await planned.apply()
-  } catch (error) {
-    await tx.execute(sql.raw(`rollback to savepoint ${savepoint}`))
-    throw error
-  }
+    return planned.apply()
+  })
 }
 
 async function raise(tx: Database, chain: Chain, event: EventContext): Promise<void> {

@@ -213,7 +213,7 @@ export async function proxyRoutes(app: ServiceInstance, options: ProxyOptions) {
       }
     }
     await app.register(async (scope) => {
-      // Bodies go upstream as they arrived: never parsed, re-encoded or size-checked here (the upstream does).
+      // Bodies go upstream as they arrived, never parsed or re-encoded here; only their size is checked (forward).
       scope.removeAllContentTypeParsers()
       scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
       for (const prefix of upstream.prefixes) {
