@@ -17,7 +17,7 @@ export interface ServiceMetrics {
     buckets?: number[],
   ): Histogram<L>
   /** Counts a problem answer (by code and route; 429s also by their RateLimit-Policy). */
-  observeProblem(reply: FastifyReply, code: string): void
+  observeProblem(reply: FastifyReply, code: string, status: number): void
 }
 
 declare module 'fastify' {
@@ -120,15 +120,12 @@ export function installMetrics(app: FastifyInstance, own: ServiceMetrics, option
       : [countAnswer]
   })
 
-  own.observeProblem = (reply, code) => {
+  own.observeProblem = (reply, code, status) => {
     const route = reply.request.routeOptions.url
     problems.inc({ code, route: route ?? UNMATCHED_ROUTE })
     // Requests no route matched are counted here: every one of them is answered with a problem (404 and the like).
     if (route === undefined)
-      http.observe(
-        http.seriesOf(reply.request.method, UNMATCHED_ROUTE, reply.statusCode),
-        reply.elapsedTime / 1000,
-      )
+      http.observe(http.seriesOf(reply.request.method, UNMATCHED_ROUTE, status), reply.elapsedTime / 1000)
     if (code.endsWith('_RATE_LIMITED')) {
       const policy = /^"([^"]+)"/.exec(String(reply.getHeader('ratelimit-policy') ?? ''))?.[1]
       rateLimited.inc({ policy: policy ?? 'unknown' })

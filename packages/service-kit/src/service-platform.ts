@@ -88,7 +88,7 @@ export function installPlatform(
   app.decorate('problemTypeBase', settings.errorsBaseUrl)
   const reported = new Set<string>()
   app.decorate('problemObserver', (reply: FastifyReply, problem: Problem) => {
-    app.metrics.observeProblem(reply, problem.code)
+    app.metrics.observeProblem(reply, problem.code, problem.status)
     // A code no table lists has no page in the catalogue: say so once, loudly (the tests fail on it).
     if (!catalogue.has(problem.code) && !reported.has(problem.code)) {
       reported.add(problem.code)
