@@ -38,8 +38,13 @@ describe('GET /metrics', () => {
     expect(text).toContain(
       'http_requests_total{method="POST",route="/api/tasks/widgets",status="201",service="bom-triggers"} 1',
     )
+    const labels = 'method="GET",route="/api/tasks/widgets/:id",status="404"'
+    expect(text).toContain(`http_request_duration_seconds_count{${labels},service="bom-triggers"} 2`)
+    expect(text).toContain(
+      `http_request_duration_seconds_bucket{${labels},le="+Inf",service="bom-triggers"} 2`,
+    )
     expect(text).toMatch(
-      /http_request_duration_seconds_count\{service="bom-triggers",method="GET",route="\/api\/tasks\/widgets\/:id",status="404"\} 2/,
+      /http_request_duration_seconds_bucket\{method="GET",route="\/api\/tasks\/widgets\/:id",status="404",le="0\.001",service="bom-triggers"\} [0-2]\n/,
     )
     expect(text).not.toContain(id)
     expect(text).toContain(

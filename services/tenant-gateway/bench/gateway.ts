@@ -27,6 +27,8 @@ const config = loadTenantGatewayConfig({
   LOG_LEVEL: 'warn',
   AUDIT_INTERNAL_TOKENS: process.env.AUDIT_INTERNAL_TOKENS,
   REDIS_URL: process.env.REDIS_URL,
+  // The usage stream's cost is its own bench row (issue 15); without a metering to send to, usage is discarded.
+  USAGE_SINK: process.env.USAGE_SINK ?? 'discard',
 })
 const tenant = await createTenant(db.db, 'bench', 'bench-user', new Date())
 await db.db
@@ -52,6 +54,13 @@ process.send?.({
   port: typeof address === 'object' && address ? address.port : 0,
   key,
   setup: `platform plugins ${process.env.BENCH_PLATFORM === 'off' ? 'off' : 'on'}, database ${db.kind}, rate-limit store ${config.REDIS_URL ? 'redis' : 'memory'}, token audit ${audit ? 'on' : 'off'}`,
+})
+// bench/platform-overhead.ts asks for this process's CPU time around each of its rounds.
+process.on('message', (message) => {
+  if (message === 'cpu') {
+    const { user, system } = process.cpuUsage()
+    process.send?.({ cpuMicros: user + system })
+  }
 })
 process.on('disconnect', async () => {
   await app.close()

@@ -33,7 +33,8 @@ import { memberRoutes } from './tenants/member-routes.ts'
 import { createMemberUsers } from './tenants/member-users.ts'
 import type { TenantAccess } from './tenants/memberships.ts'
 import { tenantRoutes } from './tenants/tenant-routes.ts'
-import { discardUsage, type UsageSink } from './usage/usage-sink.ts'
+import type { UsageSink } from './usage/usage-sink.ts'
+import { usageReadiness, usageSinkOf } from './usage/usage-stream.ts'
 
 export interface AppDeps {
   config: Config
@@ -41,7 +42,7 @@ export interface AppDeps {
   logger?: LoggerSettings | false
   /** Time for anything with a TTL; tests pass createTestClock(). */
   clock?: Clock
-  /** Where usage events go; dropped by default until metering is wired (next issue). */
+  /** Where usage events go; by default what USAGE_SINK says (batched to metering, or discarded). */
   usageSink?: UsageSink
 }
 
@@ -104,7 +105,7 @@ export async function buildApp({
     config.AUDIT_INTERNAL_TOKENS === 'true' ||
     (config.AUDIT_INTERNAL_TOKENS === 'auto' && db.kind === 'postgres')
   const audit = auditTokens ? createTokenAudit(db.db, log) : noTokenAudit
-  const usage = usageSink ?? discardUsage
+  const usage = usageSink ?? usageSinkOf(config, log)
 
   // Fastify closes plugins in reverse order: buffered writes are flushed before the Redis connections close.
   await app.register(corsPolicy, { origins: config.corsOrigins })
@@ -113,6 +114,7 @@ export async function buildApp({
   app.addHook('onClose', () => lookups.close())
   await app.register(rateLimiting, { redisUrl: config.REDIS_URL, failOpen: config.RATE_LIMIT_FAIL_OPEN })
   await app.register(pendingWrites, { writers: [lastUsed, audit, usage] })
+  await app.register(usageReadiness, { sink: usage })
   const limiter = app.rateLimiter
 
   const deps = { db: db.db, clock, bus }

@@ -70,6 +70,15 @@ const gatewayEnv = {
   AUDIT_INTERNAL_TOKENS: Type.Union([Type.Literal('auto'), Type.Literal('true'), Type.Literal('false')], {
     default: 'auto',
   }),
+
+  /** Where `api.request` usage events go: `metering` (batched to METERING_URL's /internal/usage-events) or `discard`. */
+  USAGE_SINK: Type.Union([Type.Literal('metering'), Type.Literal('discard')], { default: 'metering' }),
+  /** Events held while metering is slow or down; past it new events are dropped, counted and logged. */
+  USAGE_BUFFER_MAX: Type.Integer({ default: 100_000, minimum: 1, maximum: 10_000_000 }),
+  /** Events per batch to metering (it takes up to 5,000). */
+  USAGE_BATCH_SIZE: Type.Integer({ default: 1_000, minimum: 1, maximum: 5_000 }),
+  /** A batch leaves at least this often, full or not. */
+  USAGE_FLUSH_INTERVAL_MS: Type.Integer({ default: 1_000, minimum: 10, maximum: 60_000 }),
 }
 
 /**

@@ -150,6 +150,8 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
     QR_AUTH_URL: 'http://127.0.0.1:1',
     BOM_TRIGGERS_URL: 'http://127.0.0.1:1',
     METERING_URL: 'http://127.0.0.1:1',
+    // No metering listens in these tests; usage.test.ts turns the metering sink on against a real one.
+    USAGE_SINK: 'discard',
     ...overrides,
   })
 }

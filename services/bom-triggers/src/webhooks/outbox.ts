@@ -8,7 +8,7 @@ export interface WebhookMessage {
   /** The owner's name for the endpoint; `secretFor` receives it back at delivery time. */
   endpointKey: string
   url: string
-  /** Standard Webhooks `type`, e.g. `task.completed`. */
+  /** Standard Webhooks `type`, e.g. `invoice.paid`. */
   eventType: string
   data: unknown
 }
