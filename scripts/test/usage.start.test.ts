@@ -28,11 +28,15 @@ interface Answer {
 const refusedByGateway = ({ code }: Answer) =>
   code === 'TENANT_GATEWAY_RATE_LIMITED' || code === 'TENANT_GATEWAY_OVERLOADED'
 
-const tally = (answers: Answer[]) =>
-  JSON.stringify(
-    Object.groupBy(answers, ({ status, code }) => `${status} ${code ?? ''}`),
-    (_key, value) => (Array.isArray(value) ? value.length : value),
-  )
+/** What the gateway answered, counted by status and code, for assertion messages. */
+function tally(answers: Answer[]): string {
+  const counts: Record<string, number> = {}
+  for (const { status, code } of answers) {
+    const label = `${status} ${code ?? ''}`.trim()
+    counts[label] = (counts[label] ?? 0) + 1
+  }
+  return JSON.stringify(counts)
+}
 
 /** `count` keyed requests, CONCURRENCY at a time; what the gateway answered. */
 async function keyedRequests(

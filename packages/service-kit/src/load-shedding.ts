@@ -17,6 +17,9 @@ export interface LoadGauge {
   state(): LoadState
 }
 
+/** How many samples in a row must pass a threshold before load is shed. */
+export const SUSTAINED_SAMPLES = 2
+
 declare module 'fastify' {
   interface FastifyInstance {
     load: LoadGauge
@@ -25,7 +28,7 @@ declare module 'fastify' {
 
 /**
  * Load shedding: @fastify/under-pressure samples the event loop (delay and utilization, once per
- * `sampleIntervalMs`); while a threshold is passed every request is answered at once with 503
+ * `sampleIntervalMs`); while a threshold is passed (two samples in a row) every request is answered at once with 503
  * `<PREFIX>_OVERLOADED` and Retry-After instead of queueing behind the backlog. Routes with
  * `config: { loadShedding: false }` (liveness, readiness, /metrics) are always served: /ready reports the state
  * itself, so a load balancer moves traffic away while liveness stays green and nothing restarts the service.
@@ -57,11 +60,18 @@ export const loadShedding = fp(
         (maxUtilization > 0 && eventLoopUtilized > maxUtilization)
       )
     }
+    // Two samples in a row past a threshold: one long pause (the schema compile at start, a major GC, a burst) is
+    // not load, and answering 503 to the first requests after start would be wrong. Counted from ready on.
+    let samplesOver = 0
     let overloaded = false
-    const timer = setInterval(() => {
-      overloaded = measure()
-    }, settings.sampleIntervalMs)
-    timer.unref()
+    let timer: NodeJS.Timeout | undefined
+    app.addHook('onReady', async () => {
+      timer = setInterval(() => {
+        samplesOver = measure() ? samplesOver + 1 : 0
+        overloaded = samplesOver >= SUSTAINED_SAMPLES
+      }, settings.sampleIntervalMs)
+      timer.unref()
+    })
     app.addHook('onClose', async () => clearInterval(timer))
     app.decorate('load', {
       overloaded: () => overloaded,

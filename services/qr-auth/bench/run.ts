@@ -53,7 +53,7 @@ function freePort(): Promise<number> {
 }
 
 async function waitHealthy(base: string): Promise<void> {
-  for (let attempt = 0; attempt < 150; attempt++) {
+  for (let attempt = 0; attempt < 600; attempt++) {
     const ok = await fetch(`${base}/health`).then(
       (response) => response.ok,
       () => false,
