@@ -85,6 +85,16 @@ async function storedRequests(key: string, from: Date, to: Date): Promise<string
   return keys
 }
 
+/**
+ * The end of the counted period, once it has passed: an event's time is taken when the gateway has finished
+ * sending the answer, which may be just after the client read it; the reads that check run after it.
+ */
+async function periodEnd(): Promise<Date> {
+  const to = new Date(Date.now() + 1_000)
+  await new Promise((resolve) => setTimeout(resolve, 1_100))
+  return to
+}
+
 /** Polls (bounded) until metering holds at least `expected` events of the period, then returns what it holds. */
 async function eventuallyStored(key: string, from: Date, to: Date, expected: number): Promise<string[]> {
   const deadline = Date.now() + 60_000
@@ -109,7 +119,7 @@ describe('the gateway usage stream across processes (pnpm start)', () => {
     const { key } = await userWithTenantKey(platform.gateway, { scopes: ['usage:read'] })
     const from = new Date(Date.now() - 1_000)
     const answers = await keyedRequests(key, '/api/usage/events?limit=1', REQUESTS)
-    const to = new Date(Date.now() + 1)
+    const to = await periodEnd()
     const usage = answers.filter((answer) => !refusedByGateway(answer))
     expect(usage.filter(({ status }) => status === 200).length, tally(answers)).toBeGreaterThan(REQUESTS / 2)
 
@@ -144,7 +154,7 @@ describe('the gateway usage stream across processes (pnpm start)', () => {
     // Client requests were answered while metering could not answer anything.
     expect(answeredWhileFrozen).toBeGreaterThan(0)
     const answers = await load
-    const to = new Date(Date.now() + 1)
+    const to = await periodEnd()
     const usage = answers.filter((answer) => !refusedByGateway(answer))
     expect(usage.filter(({ status }) => status === 200).length, tally(answers)).toBeGreaterThan(REQUESTS / 2)
 
