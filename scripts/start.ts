@@ -54,6 +54,9 @@ function startService(service: (typeof services)[number]): ChildProcess {
         DATA_DIR: join(dataRoot, service.name),
         COOKIE_SECURE: process.env.COOKIE_SECURE ?? 'false',
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+        // Embedded PGlite runs every query on the service's own event loop, so loop lag there is query time, not
+        // overload: shedding on it would refuse a developer's requests. Real deployments keep the threshold.
+        LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: process.env.LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS ?? '0',
         // Upstreams are reached only through the gateway, which connects from 127.0.0.1: its X-Forwarded-For is
         // the only one they believe (the client's address for per-IP limits and session lists).
         ...(service.isGateway ? {} : { TRUST_PROXY: '127.0.0.1' }),
