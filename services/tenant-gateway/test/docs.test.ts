@@ -365,11 +365,17 @@ describe('GET /metrics', () => {
     expect((await app.inject({ method: 'POST', url: '/api/qr/sessions' })).statusCode).toBe(503)
     const text = (await app.inject('/metrics')).body
     expect(text).toMatch(/gateway_key_verifications_total\{result="VALID",service="tenant-gateway"\} [1-9]/)
-    expect(text).toMatch(/gateway_key_verifications_total\{result="MALFORMED",service="tenant-gateway"\} [1-9]/)
-    expect(text).toMatch(/gateway_context_tokens_minted_total\{upstream="bom-triggers",service="tenant-gateway"\} [1-9]/)
+    expect(text).toMatch(
+      /gateway_key_verifications_total\{result="MALFORMED",service="tenant-gateway"\} [1-9]/,
+    )
+    expect(text).toMatch(
+      /gateway_context_tokens_minted_total\{upstream="bom-triggers",service="tenant-gateway"\} [1-9]/,
+    )
     expect(text).toMatch(
       /gateway_upstream_errors_total\{upstream="qr-auth",kind="unavailable",service="tenant-gateway"\} [1-9]/,
     )
-    expect(text).toContain('gatehouse_problems_total{code="TENANT_GATEWAY_UPSTREAM_UNAVAILABLE",route="/api/qr/*"')
+    expect(text).toContain(
+      'gatehouse_problems_total{code="TENANT_GATEWAY_UPSTREAM_UNAVAILABLE",route="/api/qr/*"',
+    )
   })
 })

@@ -64,7 +64,9 @@ export interface ProxyOptions {
  */
 export async function proxyRoutes(app: ServiceInstance, options: ProxyOptions) {
   const { config, tenants, limiter } = options
-  const minted = app.metrics.counter('gateway_context_tokens_minted_total', 'Context tokens signed.', ['upstream'])
+  const minted = app.metrics.counter('gateway_context_tokens_minted_total', 'Context tokens signed.', [
+    'upstream',
+  ])
   const upstreamErrors = app.metrics.counter(
     'gateway_upstream_errors_total',
     'Forwarded requests the upstream did not answer, by upstream and kind.',
