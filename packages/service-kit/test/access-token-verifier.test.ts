@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { generateSigningKey } from '@gatehouse/crypto'
-import { SignJWT } from 'jose'
+import { type CryptoKey, SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { AccessTokenRejected, createAccessTokenVerifier } from '../src/access-token-verifier.ts'
 import { createTestClock } from '../src/clock.ts'
