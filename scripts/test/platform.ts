@@ -42,6 +42,9 @@ export async function startPlatform(
     cwd: root,
     env: {
       ...process.env,
+      // Platforms of concurrent test files must not share rate-limit counters (they all call from 127.0.0.1):
+      // Redis only when a test asks for it.
+      REDIS_URL: undefined,
       ...Object.fromEntries(SERVICES.map(({ name }) => [`${envStemOf(name)}_PORT`, String(ports[name])])),
       GATEHOUSE_DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
