@@ -31,7 +31,8 @@ export async function startPlatform(
   /** An existing data folder to start on (kept on stop); by default a fresh one, removed on stop. */
   options: { dataDir?: string } = {},
 ): Promise<Platform> {
-  const base = 21_000 + Math.floor(Math.random() * 4_000) * SERVICES.length
+  // Below Linux's ephemeral range (32768+), where outgoing connections could already hold a port.
+  const base = 21_000 + Math.floor(Math.random() * 2_000) * SERVICES.length
   const ports = Object.fromEntries(SERVICES.map((service, index) => [service.name, base + index]))
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'gatehouse-start-'))
   const removeData = () => {
