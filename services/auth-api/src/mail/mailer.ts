@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FastifyBaseLogger } from 'fastify'
 import nodemailer from 'nodemailer'
@@ -49,7 +49,9 @@ export function createMailer({ from, smtpUrl, mailDir, log }: MailerSettings): M
       const info = await transport.sendMail({ from, ...pick(message) })
       await mkdir(mailDir, { recursive: true })
       const file = join(mailDir, mailFileName(message))
-      await writeFile(file, info.message as Buffer, { mode: 0o600 })
+      // Written aside, then renamed: whoever watches the folder never reads a half-written message.
+      await writeFile(`${file}.partial`, info.message as Buffer, { mode: 0o600 })
+      await rename(`${file}.partial`, file)
       log.info({ to: message.to, kind: message.kind, file }, `mail written to ${file}`)
     },
     close: () => transport.close(),
