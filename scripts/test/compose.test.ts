@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { SERVICES, upstreamServices, upstreamUrlEnvOf } from '@gatehouse/service-kit'
 import { describe, expect, it } from 'vitest'
-import { parse } from 'yaml'
+import { parse, parseAllDocuments } from 'yaml'
 
 // No Docker engine runs here, so docker-compose.yml is kept true by checking it against what the services read.
 const root = join(import.meta.dirname, '..', '..')
@@ -39,6 +39,16 @@ describe('docker-compose.yml', () => {
     })
   }
 
+  it('gives every service METRICS_TOKEN from .env, as it gives INTERNAL_SECRET', () => {
+    for (const { name } of SERVICES) {
+      const environment = compose.services[name]?.environment ?? {}
+      expect(String(environment.INTERNAL_SECRET), name).toMatch(/^\$\{INTERNAL_SECRET:\?\}$/)
+      // Required (`:?`) like the other secrets: without it /metrics would be open, on the published port too.
+      expect(String(environment.METRICS_TOKEN), name).toMatch(/^\$\{METRICS_TOKEN:\?\}$/)
+      expect(schemas[name]?.properties.METRICS_TOKEN, name).toBeDefined()
+    }
+  })
+
   it('publishes only the gateway', () => {
     const published = Object.entries(compose.services).filter(([, service]) => service.ports?.length)
     expect(published.map(([name]) => name)).toEqual(['tenant-gateway'])
@@ -54,5 +64,33 @@ describe('docker-compose.yml', () => {
     )
     expect(Object.keys(expected)).toHaveLength(4)
     expect(environment).toMatchObject(expected)
+  })
+})
+
+describe('infra/k8s/gatehouse.yaml', () => {
+  it('gives every Deployment METRICS_TOKEN from the Secret that holds INTERNAL_SECRET', () => {
+    const documents = parseAllDocuments(readFileSync(join(root, 'infra/k8s/gatehouse.yaml'), 'utf8')).map(
+      (document) =>
+        document.toJSON() as {
+          kind: string
+          metadata: { name: string }
+          spec: {
+            template: { spec: { containers: Array<{ env: Array<{ name: string; valueFrom?: unknown }> }> } }
+          }
+        },
+    )
+    const deployments = documents.filter((document) => document.kind === 'Deployment')
+    expect(deployments.length).toBeGreaterThan(0)
+    for (const deployment of deployments) {
+      const env = deployment.spec.template.spec.containers[0]?.env ?? []
+      const secretOf = (name: string) => env.find((variable) => variable.name === name)?.valueFrom
+      expect(secretOf('INTERNAL_SECRET'), deployment.metadata.name).toBeDefined()
+      expect(secretOf('METRICS_TOKEN'), deployment.metadata.name).toEqual({
+        secretKeyRef: {
+          name: (secretOf('INTERNAL_SECRET') as { secretKeyRef: { name: string } }).secretKeyRef.name,
+          key: 'METRICS_TOKEN',
+        },
+      })
+    }
   })
 })

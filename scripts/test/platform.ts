@@ -23,6 +23,15 @@ export interface Platform {
 }
 
 /**
+ * One port per service of the registry, by name, in a random block below Linux's ephemeral range (32768+), where
+ * outgoing connections could already hold a port.
+ */
+export function sparePorts(): Record<string, number> {
+  const base = 21_000 + Math.floor(Math.random() * 2_000) * SERVICES.length
+  return Object.fromEntries(SERVICES.map((service, index) => [service.name, base + index]))
+}
+
+/**
  * `pnpm start` (scripts/start.ts) on spare ports and a fresh data folder: every service as its own process on
  * the embedded default, the gateway in front. Cross-process user stories run against `platform.gateway`.
  */
@@ -31,9 +40,7 @@ export async function startPlatform(
   /** An existing data folder to start on (kept on stop); by default a fresh one, removed on stop. */
   options: { dataDir?: string } = {},
 ): Promise<Platform> {
-  // Below Linux's ephemeral range (32768+), where outgoing connections could already hold a port.
-  const base = 21_000 + Math.floor(Math.random() * 2_000) * SERVICES.length
-  const ports = Object.fromEntries(SERVICES.map((service, index) => [service.name, base + index]))
+  const ports = sparePorts()
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'gatehouse-start-'))
   const removeData = () => {
     if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true })

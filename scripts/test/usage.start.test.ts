@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { call, type Platform, startPlatform, userWithTenantKey } from './platform.ts'
+import { type Answer, keyedLoad, refusedByGateway, tally } from './usage-load.ts'
 
 // Issue 15, the gateway's usage stream across processes: every tenant request the gateway answered is stored by
 // metering exactly once, also when metering stops answering for a while and comes back.
@@ -16,28 +17,6 @@ afterAll(async () => {
   await platform?.stop()
 })
 
-interface Answer {
-  status: number
-  code?: string
-}
-
-/**
- * The gateway's own refusals before forwarding (its rate limit, its load shedding) are not usage. Anything else a
- * tenant request got, an upstream's error included, is one api.request event.
- */
-const refusedByGateway = ({ code }: Answer) =>
-  code === 'TENANT_GATEWAY_RATE_LIMITED' || code === 'TENANT_GATEWAY_OVERLOADED'
-
-/** What the gateway answered, counted by status and code, for assertion messages. */
-function tally(answers: Answer[]): string {
-  const counts: Record<string, number> = {}
-  for (const { status, code } of answers) {
-    const label = `${status} ${code ?? ''}`.trim()
-    counts[label] = (counts[label] ?? 0) + 1
-  }
-  return JSON.stringify(counts)
-}
-
 /** `count` keyed requests, CONCURRENCY at a time; what the gateway answered. */
 async function keyedRequests(
   key: string,
@@ -45,18 +24,8 @@ async function keyedRequests(
   count: number,
   onAnswer: () => void = () => {},
 ): Promise<Answer[]> {
-  const answers: Answer[] = []
-  let next = 0
-  const worker = async () => {
-    while (next < count) {
-      next += 1
-      const { status, body } = await call(platform.gateway, 'GET', path, { headers: { 'x-api-key': key } })
-      answers.push({ status, code: body?.code })
-      onAnswer()
-    }
-  }
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker))
-  return answers
+  const load = keyedLoad({ gateway: platform.gateway, key, path, count, concurrency: CONCURRENCY, onAnswer })
+  return (await load.done).answers
 }
 
 /**

@@ -10,7 +10,6 @@ import {
 } from '@gatehouse/db-kit'
 import { ConfigError, deploymentProblems, exitWithProblems } from './config.ts'
 import type { ServiceInstance } from './create-service.ts'
-import { platformSettingsOf, withPlatformSettings } from './platform-settings.ts'
 import { runService } from './run-service.ts'
 import { reportStartup } from './startup-progress.ts'
 
@@ -88,11 +87,7 @@ export async function bootService<C extends BootConfig>(options: {
   const db = await openServiceDatabase(name, config, options.migrationsDir).catch((error: unknown) =>
     exitOnOpenFailure(name, error),
   )
-  // createService inside build takes METRICS_TOKEN, the load-shedding thresholds and ERRORS_BASE_URL from here.
-  const app = await withPlatformSettings(
-    platformSettingsOf(config as Parameters<typeof platformSettingsOf>[0]),
-    () => options.build({ config, db }),
-  )
+  const app = await options.build({ config, db })
   // Not an onClose hook: Fastify runs those last-added first, so the service's own hooks (final batched writes)
   // would find the database already closed.
   await runService(app, { port: config.PORT, host: config.HOST, afterClose: () => db.close() })

@@ -79,12 +79,15 @@ export function createService(options: ServiceOptions): ServiceInstance {
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.decorate('shuttingDown', false)
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: an async one costs a promise on every request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
+    done()
   })
   // During shutdown, in-flight keep-alive connections must not linger idle and hold the close open.
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (app.shuttingDown) reply.header('connection', 'close')
+    done(null, payload)
   })
   app.register(errorHandling, { codePrefix })
   installRequestGuards(app, { codePrefix, ...(options.hsts ? { hsts: true } : {}) })

@@ -85,7 +85,6 @@ export {
   type PlatformSettings,
   platformEnv,
   platformSettingsOf,
-  withPlatformSettings,
 } from './platform-settings.ts'
 export { closeRedis, connectRedis, redisReady } from './redis.ts'
 export {

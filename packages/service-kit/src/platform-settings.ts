@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
 import Type from 'typebox'
 import { PROBLEM_TYPE_BASE } from './errors.ts'
 
@@ -79,18 +78,4 @@ export function platformSettingsOf(config: PlatformConfig): PlatformSettings {
     },
     errorsBaseUrl: base.endsWith('/') ? base : `${base}/`,
   }
-}
-
-const scope = new AsyncLocalStorage<PlatformSettings>()
-
-/**
- * bootService builds the app inside this, so `createService` picks up the service's configured settings without
- * every app.ts passing them on; explicit createService options still win.
- */
-export function withPlatformSettings<T>(settings: PlatformSettings, build: () => T): T {
-  return scope.run(settings, build)
-}
-
-export function platformSettingsInScope(): PlatformSettings | undefined {
-  return scope.getStore()
 }

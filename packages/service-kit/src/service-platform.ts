@@ -9,7 +9,6 @@ import {
   DEFAULT_PLATFORM_SETTINGS,
   type LoadSheddingSettings,
   type PlatformSettings,
-  platformSettingsInScope,
 } from './platform-settings.ts'
 import type { ServiceEntry } from './registry.ts'
 
@@ -32,8 +31,8 @@ export interface PlatformOptions {
   /** 503 + Retry-After past an event-loop threshold. false: never. */
   loadShedding?: false | Partial<LoadSheddingSettings>
   /**
-   * METRICS_TOKEN, thresholds, ERRORS_BASE_URL. Default: what bootService took from the service's config, else
-   * the defaults.
+   * METRICS_TOKEN, thresholds, ERRORS_BASE_URL: `platformSettingsOf(config)` in a service's app.ts. Default:
+   * DEFAULT_PLATFORM_SETTINGS (nothing shed: apps built in tests).
    */
   platform?: Partial<PlatformSettings>
   /** The service's `defineErrors` tables. Default: every table defined in the package that calls createService. */
@@ -68,7 +67,7 @@ export function installPlatform(
     callerDir: string | undefined
   },
 ): LoadGauge | undefined {
-  const scoped = platformSettingsInScope() ?? DEFAULT_PLATFORM_SETTINGS
+  const scoped = DEFAULT_PLATFORM_SETTINGS
   const settings: PlatformSettings = {
     ...scoped,
     ...options.platform,

@@ -11,6 +11,7 @@ import {
 import type { Config } from './config.ts'
 import type { EngineDeps } from './engine/chain.ts'
 import { createTriggerCatalog } from './engine/trigger-catalog.ts'
+import { countTriggerRuns, countWebhookAttempts } from './metrics.ts'
 import { activityRoutes } from './routes/activity.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { materialRoutes } from './routes/materials.ts'
@@ -58,6 +59,7 @@ export function buildApp({ config, db, logger, clock = systemClock }: AppDeps): 
     allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_URLS,
     pollIntervalMs: config.WEBHOOK_POLL_INTERVAL_MS,
     userAgent: 'Gatehouse-BOM-Triggers/1',
+    onAttempt: countWebhookAttempts(app.metrics),
     secretFor: (message) => webhookSecretOf(webhookSecretKey, message.tenantId ?? '', message.endpointKey),
     onEndpointGone: (message) =>
       deactivateGoneEndpoint(db.db, message.tenantId, message.endpointKey, clock()),
@@ -72,6 +74,7 @@ export function buildApp({ config, db, logger, clock = systemClock }: AppDeps): 
     catalog,
     maxDepth: config.TRIGGER_MAX_DEPTH,
     onWebhooksCommitted: () => worker.kick(),
+    onRunsLogged: countTriggerRuns(app.metrics),
     log: app.log,
   }
   const setup = createTenantSetup(db.db, clock)

@@ -1,5 +1,5 @@
 import type { Database } from '@gatehouse/db-kit'
-import { and, asc, eq, type SQL, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm'
 import {
   type Material,
   materials,
@@ -69,26 +69,62 @@ export async function materialOnTask(
   return row && { material: row.material, line: row.line ?? undefined }
 }
 
+export interface MaterialOnTask {
+  material: Material
+  line: TaskBomItem | undefined
+}
+
+/** materialOnTask for several SKUs in one round trip; SKUs not in the catalogue are missing from the map. */
+export async function materialsOnTask(
+  tx: Database,
+  tenantId: string,
+  taskId: string,
+  skus: readonly string[],
+): Promise<Map<string, MaterialOnTask>> {
+  const rows = await tx
+    .select({ material: materials, line: taskBomItems })
+    .from(materials)
+    .leftJoin(taskBomItems, and(eq(taskBomItems.materialId, materials.id), eq(taskBomItems.taskId, taskId)))
+    .where(and(eq(materials.tenantId, tenantId), inArray(materials.sku, [...skus])))
+  return new Map(
+    rows.map((row) => [row.material.sku, { material: row.material, line: row.line ?? undefined }]),
+  )
+}
+
 /**
- * A BOM change and the task's bom_version bump in one statement (a data-modifying WITH), so each change costs one
- * round trip. Times go as text: drizzle's postgres.js client passes parameters through unserialized.
+ * A BOM change and the task's bom_version bump (by the number of lines changed) in one statement (a data-modifying
+ * WITH), so each change costs one round trip. Times go as text: drizzle's postgres.js client passes parameters
+ * through unserialized.
  */
-async function changeBom(tx: Database, taskId: string, change: SQL, now: Date) {
+async function changeBom(tx: Database, taskId: string, change: SQL, now: Date, lines = 1) {
   await tx.execute(sql`
     with changed as (${change})
-    update ${tasks} set bom_version = bom_version + 1, updated_at = ${now.toISOString()}::timestamptz
+    update ${tasks} set bom_version = bom_version + ${lines}::int, updated_at = ${now.toISOString()}::timestamptz
     where id = ${taskId}`)
 }
 
-export async function insertLine(
-  tx: Database,
-  line: { tenantId: string; taskId: string; materialId: string; quantity: string; unitCost: string },
-  now: Date,
-) {
+export interface NewLine {
+  tenantId: string
+  taskId: string
+  materialId: string
+  quantity: string
+  unitCost: string
+}
+
+export async function insertLine(tx: Database, line: NewLine, now: Date) {
+  await insertLines(tx, line.taskId, [line], now)
+}
+
+/** Lines of one task in one statement; bom_version ends up as after one insertLine per line. */
+export async function insertLines(tx: Database, taskId: string, lines: readonly NewLine[], now: Date) {
   const at = now.toISOString()
+  const rows = lines.map(
+    (line) =>
+      sql`(${line.tenantId}, ${line.taskId}, ${line.materialId}, ${line.quantity}, ${line.unitCost}, ${at}::timestamptz, ${at}::timestamptz)`,
+  )
   const insert = sql`insert into ${taskBomItems} (tenant_id, task_id, material_id, quantity, unit_cost, created_at, updated_at)
-    values (${line.tenantId}, ${line.taskId}, ${line.materialId}, ${line.quantity}, ${line.unitCost}, ${at}::timestamptz, ${at}::timestamptz)`
-  await changeBom(tx, line.taskId, insert, now)
+    values ${sql.join(rows, sql`, `)}`
+  await changeBom(tx, taskId, insert, now, lines.length)
 }
 
 export async function setLineQuantity(
@@ -132,6 +168,45 @@ export async function computeCost(
     .from(taskBomItems)
     .where(and(eq(taskBomItems.tenantId, tenantId), eq(taskBomItems.taskId, taskId)))
   return row ?? { materialsTotal: '0.0000', markupPercent, total: '0.0000', itemCount: 0 }
+}
+
+/** computeCost and storeCost in one statement (INSERT ... SELECT ... RETURNING), for a run that is not a dry run. */
+export async function recalculateCost(
+  tx: Database,
+  tenantId: string,
+  taskId: string,
+  markupPercent: string,
+  now: Date,
+): Promise<CostTotals> {
+  const subtotal = sql`coalesce(sum(${taskBomItems.quantity} * ${taskBomItems.unitCost}), 0)`
+  // Columns in taskCosts' order; numeric(18,4) and numeric(9,4) as the columns are, so the text reads as computeCost's.
+  const totals = sql`select ${taskId}::uuid, ${tenantId}::uuid,
+      (${subtotal})::numeric(18, 4), (${markupPercent}::numeric)::numeric(9, 4),
+      (${subtotal} * (1 + ${markupPercent}::numeric / 100))::numeric(18, 4), count(*)::int,
+      (select ${tasks.bomVersion} from ${tasks} where ${tasks.id} = ${taskId}), ${now.toISOString()}::timestamptz
+    from ${taskBomItems} where ${taskBomItems.tenantId} = ${tenantId} and ${taskBomItems.taskId} = ${taskId}`
+  const [row] = await tx
+    .insert(taskCosts)
+    .select(totals)
+    .onConflictDoUpdate({
+      target: taskCosts.taskId,
+      set: {
+        materialsTotal: sql`excluded.materials_total`,
+        markupPercent: sql`excluded.markup_percent`,
+        total: sql`excluded.total`,
+        itemCount: sql`excluded.item_count`,
+        bomVersion: sql`excluded.bom_version`,
+        calculatedAt: sql`excluded.calculated_at`,
+      },
+    })
+    .returning({
+      materialsTotal: sql<string>`${taskCosts.materialsTotal}::text`,
+      markupPercent: sql<string>`${taskCosts.markupPercent}::text`,
+      total: sql<string>`${taskCosts.total}::text`,
+      itemCount: taskCosts.itemCount,
+    })
+  if (!row) throw new Error('the cost upsert returned no row')
+  return row
 }
 
 export async function storeCost(

@@ -1,7 +1,7 @@
 import type { Database } from '@gatehouse/db-kit'
 import { and, eq, sql } from 'drizzle-orm'
 import { ACTIONS, ActionError } from './actions/index.ts'
-import { materialFacts, materialOnTask, taskFacts } from './bom.ts'
+import { insertLine, materialFacts, materialOnTask, taskFacts } from './bom.ts'
 import { tasks } from './db/schema/index.ts'
 import type { ConditionResult, FieldError } from './engine/conditions.ts'
 import type { EventContext, MaterialFacts, TaskFacts } from './engine/event-context.ts'
@@ -129,7 +129,19 @@ export async function dryRunTrigger(
         throw new ActionError('the stored actionConfig no longer fits its action type')
       // In a savepoint, so that a database error leaves the (read-only) transaction usable.
       const planned = await tx.transaction((savepoint) =>
-        ACTIONS[type].plan({ tx: savepoint, tenantId, trigger, event, now }, config),
+        ACTIONS[type].plan(
+          {
+            tx: savepoint,
+            tenantId,
+            trigger,
+            event,
+            now,
+            findMaterial: (sku) => materialOnTask(savepoint, tenantId, event.task.id, { sku }),
+            // Never called: a dry run stops before apply (and its transaction is read-only).
+            insertLine: (line) => insertLine(savepoint, line, now),
+          },
+          config,
+        ),
       )
       return {
         ...base,

@@ -146,6 +146,68 @@ describe('cascades', () => {
     expect(added.body.cost).toBeNull()
   })
 
+  it('after a database refusal the operation runs again with savepoints: the other work stays, each run is logged once', async () => {
+    // The seeded CALCULATE_COST on ON_MATERIAL_ADD overflows numeric(18,4) after this trigger's line.
+    const tenant = new Tenant(t.app)
+    const huge = await makeMaterial(tenant, { sku: 'HUGE-LINE', unitCost: '9999999999.0000' })
+    await makeTrigger(tenant, {
+      name: 'add a huge line',
+      triggerEvent: 'ON_TASK_CREATE',
+      actionType: 'ADD_MATERIAL',
+      conditions: { all: [{ path: 'task.type', operator: 'eq', value: 'BIG' }] },
+      actionConfig: { sku: huge.sku, quantity: '9999999999' },
+    })
+    for (const title of ['Big 1', 'Big 2']) {
+      const created = await tenant.post('/api/tasks', { title, type: 'BIG' })
+      expect(created.status).toBe(201)
+      expect(
+        created.body.triggerRuns.map((run: { name: string; outcome: string; error: string | null }) => [
+          run.name,
+          run.outcome,
+          run.error,
+        ]),
+      ).toEqual([
+        ['add a huge line', 'succeeded', null],
+        ['Calculate costs on material add', 'failed', 'the database refused the change (SQLSTATE 22003)'],
+      ])
+      expect(created.body.materials).toEqual([
+        expect.objectContaining({ sku: huge.sku, quantity: '9999999999.0000' }),
+      ])
+      expect(created.body.cost).toBeNull()
+      const logs = await tenant.get(`/api/bom-triggers/logs?taskId=${created.body.id}`)
+      expect(logs.body.items.map((log: { outcome: string }) => log.outcome).sort()).toEqual([
+        'failed',
+        'succeeded',
+      ])
+    }
+    // The first attempts were rolled back: two tasks, not more.
+    expect((await tenant.get('/api/tasks?type=BIG')).body.items).toHaveLength(2)
+  })
+
+  it('a later trigger of the same event sees the line an earlier one added', async () => {
+    const tenant = await tenantWithoutSeeds()
+    const m = await makeMaterial(tenant, { sku: 'ADD-THEN-SET' })
+    await makeTrigger(tenant, {
+      name: 'add it',
+      triggerEvent: 'ON_TASK_CREATE',
+      actionType: 'ADD_MATERIAL',
+      actionConfig: { sku: m.sku, quantity: '1' },
+      priority: 10,
+    })
+    await makeTrigger(tenant, {
+      name: 'set it to 5',
+      triggerEvent: 'ON_TASK_CREATE',
+      actionType: 'UPDATE_QUANTITY',
+      actionConfig: { sku: m.sku, operation: 'set', quantity: '5' },
+    })
+    const task = await makeTask(tenant)
+    expect(task.triggerRuns.map((run) => [run.name, run.outcome])).toEqual([
+      ['add it', 'succeeded'],
+      ['set it to 5', 'succeeded'],
+    ])
+    expect(task.materials).toEqual([expect.objectContaining({ sku: m.sku, quantity: '5.0000' })])
+  })
+
   it('a failing action with abortOnError rolls the whole operation back (422) and still logs the failure', async () => {
     const tenant = await tenantWithoutSeeds()
     const m = await makeMaterial(tenant, { sku: 'HARD-FAIL' })

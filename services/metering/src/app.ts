@@ -10,6 +10,7 @@ import {
 import type { Config } from './config.ts'
 import { createEventStore } from './event-store.ts'
 import { createPartitionKeeper } from './partitions.ts'
+import { alertRoutes } from './routes/alerts.ts'
 import { exportRoutes } from './routes/export.ts'
 import { internalRoutes } from './routes/internal.ts'
 import { summaryRoutes } from './routes/summary.ts'
@@ -56,6 +57,7 @@ export function buildApp({ config, db, logger, clock = systemClock }: AppDeps): 
 
   app.register(tenantEventRoutes, { prefix: '/api/usage/events', db: db.db, store, clock })
   app.register(summaryRoutes, { prefix: '/api/usage', db: db.db, clock })
+  app.register(alertRoutes, { prefix: '/api/usage', db: db.db })
   app.register(exportRoutes, { prefix: '/api/usage', db, concurrency: config.EXPORT_CONCURRENCY })
   app.register(internalRoutes, {
     prefix: '/internal',

@@ -22,6 +22,11 @@ export const errors = defineErrors({
     'Invalid time range',
     '`to` must come after `from`, within the span `detail` gives for this granularity or export.',
   ],
+  PERIOD_INVALID: [
+    400,
+    'Invalid period',
+    "A usage alert's `periodStart` is the start of a UTC month (e.g. 2030-03-01T00:00:00Z).",
+  ],
   CURSOR_INVALID: [400, 'Invalid cursor', 'Pass back `nextCursor` exactly as the previous page returned it.'],
   EXPORT_BUSY: [
     503,

@@ -171,12 +171,12 @@ describe('metering migrations', () => {
     try {
       await scratch.raw.query(`select ensure_usage_events_partitions(now(), now())`)
       const options = { migrationsDir: MIGRATIONS_DIR, service: 'metering' }
-      expect((await migrateDown(scratch, { ...options, steps: 3 })).reverted).toHaveLength(3)
+      expect((await migrateDown(scratch, { ...options, steps: 4 })).reverted).toHaveLength(4)
       const [left] = await scratch.raw.query<{ n: number }>(
         `select count(*)::int as n from pg_class where relname like 'usage_%' and relkind in ('r', 'p')`,
       )
       expect(left!.n).toBe(0)
-      expect((await migrateUp(scratch, options)).applied).toHaveLength(3)
+      expect((await migrateUp(scratch, options)).applied).toHaveLength(4)
     } finally {
       await scratch.close()
     }

@@ -22,6 +22,7 @@ import {
 } from '@gatehouse/service-kit'
 import autocannon from 'autocannon'
 import { Pool } from 'undici'
+import { addCpu, type CpuSample, cpuDuring } from './cpu.ts'
 
 const CONCURRENCY = 10
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
@@ -113,6 +114,7 @@ const urlOf = (name: string) => {
 const [qrDbUrl, authDbUrl] = databases.map(urlOf) as [string, string]
 const servers: ChildProcess[] = []
 const clients: Pool[] = []
+const closing: Array<() => Promise<void>> = []
 const internalSecret = randomBytes(32).toString('base64url')
 // Outside production each server generates the secrets it needs (whatever auth-api adds) into this folder;
 // only INTERNAL_SECRET, which the two share, is given.
@@ -130,7 +132,9 @@ function startServer(service: string, env: Record<string, string>): ChildProcess
     env: {
       ...process.env,
       NODE_ENV: 'development',
-      DATA_DIR: join(secretsDir, service),
+      // service-kit keeps the generated secrets beside DATA_DIR (its parent's secrets.json): one folder per
+      // service, or the two servers starting at once write and read the same file and one reads it half-written.
+      DATA_DIR: join(secretsDir, service, 'data'),
       LOG_LEVEL: 'warn',
       INTERNAL_SECRET: internalSecret,
       REDIS_URL: '',
@@ -157,14 +161,42 @@ try {
   const [qrPort, authPort] = [await freePort(), await freePort()]
   const qrBase = `http://127.0.0.1:${qrPort}`
   const authBase = `http://127.0.0.1:${authPort}`
-  startServer('auth-api', {
+  const authServer = startServer('auth-api', {
     PORT: String(authPort),
     DATABASE_URL: authDbUrl,
     RATE_LIMIT_REGISTER_PER_IP: '1000000',
     RATE_LIMIT_LOGIN_PER_IP: '1000000',
   })
-  startServer('qr-auth', { PORT: String(qrPort), DATABASE_URL: qrDbUrl, AUTH_API_URL: authBase })
+  const qrServer = startServer('qr-auth', {
+    PORT: String(qrPort),
+    DATABASE_URL: qrDbUrl,
+    AUTH_API_URL: authBase,
+  })
   await Promise.all([waitHealthy(authBase), waitHealthy(qrBase)])
+  // Who to charge CPU to: the two servers and the PostgreSQL backends serving each one's database.
+  const monitor = await createDb({ url: serverUrl, max: 1 })
+  closing.push(() => monitor.close())
+  const [qrDb, authDb] = databases as [string, string]
+  const benchPids = async () => {
+    const backends = await monitor.raw.query<{ pid: number; datname: string }>(
+      'select pid, datname from pg_stat_activity where datname = any($1)',
+      [databases],
+    )
+    const of = (name: string) => backends.filter((row) => row.datname === name).map((row) => row.pid)
+    return {
+      'qr-auth': qrServer.pid ? [qrServer.pid] : [],
+      'auth-api': authServer.pid ? [authServer.pid] : [],
+      'PostgreSQL for qr-auth': of(qrDb),
+      'PostgreSQL for auth-api': of(authDb),
+    }
+  }
+  const cpuOf: Record<string, Array<CpuSample | undefined>> = {}
+  /** Per-call latencies of a phase, its CPU charged to `name`. */
+  const measured = async (name: string, run: () => Promise<number[]>) => {
+    const { result, cpu } = await cpuDuring(benchPids, run)
+    cpuOf[name] = [...(cpuOf[name] ?? []), cpu]
+    return result
+  }
 
   const qr = new Pool(qrBase, { connections: CONCURRENCY })
   const auth = new Pool(authBase, { connections: CONCURRENCY })
@@ -313,27 +345,31 @@ try {
     for (const part of [0, 1]) {
       const serviceToken = await signServiceToken(internalSecret, { issuer: 'qr-auth', audience: 'auth-api' })
       internals.push(
-        ...(await latencies(half, parallel, async (i) => {
-          const response = await send(
-            auth,
-            'POST',
-            '/internal/sessions',
-            { [SERVICE_TOKEN_HEADER]: serviceToken },
-            {
-              userId: userIds[i % userIds.length],
-              userAgent: DESKTOP_UA,
-              ip: '127.0.0.1',
-            },
-          )
-          expectStatus('internal sessions', response.status, 201)
-        })),
+        ...(await measured(`/internal/sessions alone, c=${parallel}`, () =>
+          latencies(half, parallel, async (i) => {
+            const response = await send(
+              auth,
+              'POST',
+              '/internal/sessions',
+              { [SERVICE_TOKEN_HEADER]: serviceToken },
+              {
+                userId: userIds[i % userIds.length],
+                userAgent: DESKTOP_UA,
+                ip: '127.0.0.1',
+              },
+            )
+            expectStatus('internal sessions', response.status, 201)
+          }),
+        )),
       )
       exchanges.push(
-        ...(await latencies(half, parallel, async (i) => {
-          const body = exchangeBodies[part * half + i]
-          const response = await send(qr, 'POST', '/api/qr/exchange', { 'user-agent': DESKTOP_UA }, body)
-          expectStatus('exchange', response.status, 200)
-        })),
+        ...(await measured(`POST /api/qr/exchange, c=${parallel}`, () =>
+          latencies(half, parallel, async (i) => {
+            const body = exchangeBodies[part * half + i]
+            const response = await send(qr, 'POST', '/api/qr/exchange', { 'user-agent': DESKTOP_UA }, body)
+            expectStatus('exchange', response.status, 200)
+          }),
+        )),
       )
     }
     latency[`POST /api/qr/exchange, c=${parallel}`] = exchanges
@@ -371,9 +407,44 @@ try {
     `goals: poll p50 <= 2 ms -> ${ms(p50('poll, c=1'))} one at a time, ${ms(p50(`poll, c=${CONCURRENCY}`))} at c=${CONCURRENCY}`,
     `       exchange p50 / /internal/sessions p50 <= 1.5 -> ${ratio(1)} one at a time, ${ratio(CONCURRENCY)} at c=${CONCURRENCY}`,
   ]
+  // Where the CPU went: if the machine was busy all along, latency at c=10 is the CPU a call needs from all
+  // processes together, shared out over the 2 CPUs, and the c=10 ratio is the ratio of those sums.
+  const groups = ['bench', 'qr-auth', 'PostgreSQL for qr-auth', 'auth-api', 'PostgreSQL for auth-api']
+  const cpuRows = Object.entries(cpuOf).flatMap(([name, samples]) => {
+    const sum = addCpu(samples)
+    const calls = latency[name]?.length ?? 0
+    if (!sum || calls === 0) return []
+    const perCall = (value: number) => (value / calls).toFixed(2).padStart(5)
+    const counted = groups.reduce((total, group) => total + (sum.ms[group] ?? 0), 0)
+    const busy = `${((100 * sum.machineBusyMs) / sum.machineTotalMs).toFixed(0)}%`
+    const cells = [
+      ...groups.map((group) => perCall(sum.ms[group] ?? 0)),
+      perCall(counted),
+      perCall(sum.machineBusyMs - counted),
+      busy,
+    ]
+    return [{ name, counted: counted / calls, cells }]
+  })
+  if (cpuRows.length > 0) {
+    const perCallOf = (name: string) => cpuRows.find((row) => row.name === name)?.counted ?? Number.NaN
+    const cpuRatio = (parallel: number) =>
+      (
+        perCallOf(`POST /api/qr/exchange, c=${parallel}`) /
+        perCallOf(`/internal/sessions alone, c=${parallel}`)
+      ).toFixed(2)
+    const header = [...groups, 'all of these', 'rest of the machine', 'machine busy']
+    lines.push(
+      '',
+      `| CPU ms per call (/proc)          | ${header.join(' | ')} |`,
+      `|----------------------------------|${header.map((cell) => '-'.repeat(cell.length + 2)).join('|')}|`,
+      ...cpuRows.map(({ name, cells }) => `| ${name.padEnd(32)} | ${cells.join(' | ')} |`),
+      '',
+      `CPU per exchange / CPU per /internal/sessions call: ${cpuRatio(1)} one at a time, ${cpuRatio(CONCURRENCY)} at c=${CONCURRENCY}`,
+    )
+  }
   process.stdout.write(`${lines.join('\n')}\n`)
 } finally {
-  await Promise.all(clients.map((client) => client.close()))
+  await Promise.all([...clients.map((client) => client.close()), ...closing.map((close) => close())])
   for (const server of servers) server.kill('SIGTERM')
   await Promise.all(
     servers.map(

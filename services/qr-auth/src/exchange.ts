@@ -79,11 +79,15 @@ export function createExchange(db: Database, deps: { clock: Clock; authApi: Auth
       let flipped: { userId: string | null } | undefined
       try {
         flipped = await db.transaction(async (tx) => {
+          // Prepared (drizzle sends an unprepared query with parameters as Parse/Describe first, then Bind/Execute:
+          // two round trips); postgres.js keeps the statement per connection, so each later flip is one.
           const [row] = await tx
             .update(authSessions)
             .set({ isExchanged: true })
             .where(flipCondition(sessionId, tokenHash, now))
             .returning({ userId: authSessions.userId })
+            .prepare('exchange_qr_session')
+            .execute()
           // The flipped row stays locked until this transaction ends, so no other exchange can pass it: auth-api
           // is asked now and works while the commit waits for its WAL flush, instead of after it.
           if (row?.userId) opening = openSession(row.userId)

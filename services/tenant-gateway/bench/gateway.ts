@@ -6,7 +6,6 @@
  */
 import { randomToken } from '@gatehouse/crypto'
 import { createTestDb } from '@gatehouse/db-kit/testing'
-import { platformSettingsOf, withPlatformSettings } from '@gatehouse/service-kit'
 import { eq } from 'drizzle-orm'
 import { buildApp } from '../src/app.ts'
 import { loadTenantGatewayConfig } from '../src/config.ts'
@@ -22,29 +21,30 @@ const db = await createTestDb({
 const config = loadTenantGatewayConfig({
   NODE_ENV: 'production',
   API_KEY_PEPPER: randomToken(),
-  INTERNAL_SECRET: randomToken(),
+  // Shared with bench/metering.ts when the usage sink posts to it.
+  INTERNAL_SECRET: process.env.INTERNAL_SECRET ?? randomToken(),
   BOM_TRIGGERS_URL: upstreamUrl,
+  METERING_URL: process.env.METERING_URL,
   LOG_LEVEL: 'warn',
   AUDIT_INTERNAL_TOKENS: process.env.AUDIT_INTERNAL_TOKENS,
   REDIS_URL: process.env.REDIS_URL,
-  // The usage stream's cost is its own bench row (issue 15); without a metering to send to, usage is discarded.
+  // Usage is discarded, except for the usage-sink row (issue 15), which sets USAGE_SINK=metering and METERING_URL.
   USAGE_SINK: process.env.USAGE_SINK ?? 'discard',
+  // Production's platform settings (metrics, load shedding), or with BENCH_PLATFORM=off the baseline without
+  // them: no per-request metrics, no load-shedding check.
+  ...(process.env.BENCH_PLATFORM === 'off'
+    ? { METRICS_ENABLED: 'false', LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0' }
+    : {}),
 })
 const tenant = await createTenant(db.db, 'bench', 'bench-user', new Date())
 await db.db
   .update(clients)
-  .set({ rateLimitMax: 2_000_000_000, rateLimitWindowMs: 60_000 })
+  // enterprise: no monthly quota (issue 15), which the bench's million requests would otherwise exhaust.
+  .set({ plan: 'enterprise', rateLimitMax: 2_000_000_000, rateLimitWindowMs: 60_000 })
   .where(eq(clients.id, tenant.id))
 const newKey = { name: 'bench', scopes: [], expiresAt: null }
 const { key } = await createKey(db.db, keyHasherOf(config), tenant.id, newKey, new Date())
-// Built like server.ts does (bootService's platform settings: metrics, load shedding). BENCH_PLATFORM=off is the
-// baseline without them: no per-request metrics, no load-shedding check.
-const platform = platformSettingsOf(config)
-const settings =
-  process.env.BENCH_PLATFORM === 'off'
-    ? { ...platform, metrics: false, loadShedding: { ...platform.loadShedding, maxEventLoopDelayMs: 0 } }
-    : platform
-const app = await withPlatformSettings(settings, () => buildApp({ config, db }))
+const app = await buildApp({ config, db })
 await app.listen({ port: 0, host: '127.0.0.1' })
 const address = app.server.address()
 const audit =
@@ -53,7 +53,7 @@ const audit =
 process.send?.({
   port: typeof address === 'object' && address ? address.port : 0,
   key,
-  setup: `platform plugins ${process.env.BENCH_PLATFORM === 'off' ? 'off' : 'on'}, database ${db.kind}, rate-limit store ${config.REDIS_URL ? 'redis' : 'memory'}, token audit ${audit ? 'on' : 'off'}`,
+  setup: `platform plugins ${process.env.BENCH_PLATFORM === 'off' ? 'off' : 'on'}, database ${db.kind}, rate-limit store ${config.REDIS_URL ? 'redis' : 'memory'}, token audit ${audit ? 'on' : 'off'}, usage sink ${config.USAGE_SINK}`,
 })
 // bench/platform-overhead.ts asks for this process's CPU time around each of its rounds.
 process.on('message', (message) => {

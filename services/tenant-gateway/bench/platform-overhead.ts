@@ -7,38 +7,18 @@
  * the machine barely moves; req/s are shown beside it. BENCH_ROUNDS (default 6 pairs), BENCH_ROUND_S (default 5),
  * BENCH_CONNECTIONS (default 50); BENCH_DATABASE_URL as for bench/run.ts.
  */
-import { type ChildProcess, fork } from 'node:child_process'
 import { cpus } from 'node:os'
-import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
+import { ask, median, startChild } from './child.ts'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6)
 const ROUND_S = Number(process.env.BENCH_ROUND_S ?? 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
 
-function start<T>(file: string, args: string[], env: Record<string, string> = {}) {
-  const child = fork(fileURLToPath(new URL(file, import.meta.url)), args, {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, TEST_DATABASE_URL: process.env.BENCH_DATABASE_URL ?? '', ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  })
-  return new Promise<{ child: ChildProcess; info: T }>((resolve, reject) => {
-    child.once('message', (info) => resolve({ child, info: info as T }))
-    child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)))
-  })
-}
+const start = <T>(file: string, args: string[], env: Record<string, string> = {}) =>
+  startChild<T>(file, { args, env })
 
-const cpuOf = (child: ChildProcess) =>
-  new Promise<number>((resolve) => {
-    child.once('message', (message) => resolve((message as { cpuMicros: number }).cpuMicros))
-    child.send('cpu')
-  })
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
-}
+const cpuOf = async (child: Gateway['child']) => (await ask<{ cpuMicros: number }>(child, 'cpu')).cpuMicros
 
 type Gateway = Awaited<ReturnType<typeof start<{ port: number; key: string; setup: string }>>>
 

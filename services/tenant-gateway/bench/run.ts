@@ -4,10 +4,11 @@
  * left: the gateway's worst case) and a one-row PostgreSQL read (the shape of what it fronts). Each at peak, then
  * both paths at 50% of the gateway's peak rate, once with autocannon's overallRate and once with an evenly paced
  * open-loop client; a bare @fastify/http-proxy and a minimal node:http + undici proxy on the no-op route as
- * references; then cached key verification in-process. Upstream, gateway and reference proxies run in their own
- * processes.
+ * references; then the usage stream's cost (bench/usage-sink.ts: the gateway with the metering sink posting to a
+ * real metering against the discarding one); then cached key verification in-process. Upstream, gateways,
+ * metering and reference proxies run in their own processes, on BENCH_DATABASE_URL's (else TEST_DATABASE_URL's)
+ * PostgreSQL server when set.
  */
-import { type ChildProcess, fork } from 'node:child_process'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { randomToken } from '@gatehouse/crypto'
@@ -17,31 +18,19 @@ import { createKey, keyHasherOf } from '../src/keys/api-keys.ts'
 import { TenantScopedCache } from '../src/keys/key-cache.ts'
 import { createKeyVerifier, type VerifiedKey } from '../src/keys/key-verification.ts'
 import { createTenant } from '../src/tenants/tenants.ts'
+import { startChild as start } from './child.ts'
 import { type PacedResult, pacedLoad } from './paced.ts'
+import { measureUsageSink, reportUsageSink } from './usage-sink.ts'
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
+const SINK_ROUNDS = Number(process.env.BENCH_SINK_ROUNDS ?? 4)
+const SINK_ROUND_S = Number(process.env.BENCH_SINK_ROUND_S ?? 5)
 
 // BENCH_CPU_PROF=<dir>: the gateway writes a V8 CPU profile there when it stops.
 const profile = process.env.BENCH_CPU_PROF
   ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
   : []
-
-function start<T>(
-  file: string,
-  args: string[] = [],
-  execArgv: string[] = [],
-): Promise<{ child: ChildProcess; info: T }> {
-  const child = fork(fileURLToPath(new URL(file, import.meta.url)), args, {
-    execArgv: ['--import', 'tsx', ...execArgv],
-    env: { ...process.env, TEST_DATABASE_URL: process.env.BENCH_DATABASE_URL ?? '' },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  })
-  return new Promise((resolve, reject) => {
-    child.once('message', (info) => resolve({ child, info: info as T }))
-    child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)))
-  })
-}
 
 interface Run {
   rps: number
@@ -108,13 +97,12 @@ async function verificationRate(): Promise<number> {
 const ms = (value: number) => `${value.toFixed(2)} ms`
 const upstream = await start<{ port: number; database: string }>('./upstream.ts')
 const upstreamUrl = `http://127.0.0.1:${upstream.info.port}`
-const gateway = await start<{ port: number; key: string; setup: string }>(
-  './gateway.ts',
-  [upstreamUrl],
-  profile,
-)
-const bare = await start<{ port: number }>('./bare-proxy.ts', [upstreamUrl])
-const raw = await start<{ port: number }>('./raw-proxy.ts', [upstreamUrl])
+const gateway = await start<{ port: number; key: string; setup: string }>('./gateway.ts', {
+  args: [upstreamUrl],
+  execArgv: profile,
+})
+const bare = await start<{ port: number }>('./bare-proxy.ts', { args: [upstreamUrl] })
+const raw = await start<{ port: number }>('./raw-proxy.ts', { args: [upstreamUrl] })
 const gatewayBase = `http://127.0.0.1:${gateway.info.port}`
 const withKey = { authorization: `Bearer ${gateway.info.key}` }
 
@@ -196,13 +184,21 @@ try {
   const peakRaw = await load(`http://127.0.0.1:${raw.info.port}/api/tasks`, {}, { duration: DURATION_S })
   raw.child.disconnect()
   const read = await measure('/api/tasks/4242')
+  const sink = await measureUsageSink({
+    discard: gateway,
+    upstreamUrl,
+    rounds: SINK_ROUNDS,
+    roundS: SINK_ROUND_S,
+    connections: CONNECTIONS,
+  })
   const verifications = await verificationRate()
 
   const runs = [noop, read].flatMap((f) => [f.peakDirect, f.peakGateway, f.halfDirect, f.halfGateway])
   const failures =
     runs.reduce((n, r) => n + r.errors + r.non2xx, 0) +
     [noop, read].reduce((n, f) => n + f.pacedDirect.failed + f.pacedGateway.failed, 0) +
-    [peakBare, peakRaw].reduce((n, r) => n + r.errors + r.non2xx, 0)
+    [peakBare, peakRaw].reduce((n, r) => n + r.errors + r.non2xx, 0) +
+    sink.failed
   const lines = [
     '',
     `tenant-gateway bench: gateway ${gateway.info.setup}; upstream database ${upstream.info.database}; node ${process.version}, ${cpus().length} CPUs, ${CONNECTIONS} connections, ${DURATION_S} s per run`,
@@ -211,6 +207,7 @@ try {
     `references on the same route, peak: bare @fastify/http-proxy ${peakBare.rps.toFixed(0)} req/s (${(peakBare.rps / noop.peakDirect.rps).toFixed(2)} of direct; gateway/bare proxy ${(noop.peakGateway.rps / peakBare.rps).toFixed(2)}), minimal node:http + undici proxy ${peakRaw.rps.toFixed(0)} req/s (${(peakRaw.rps / noop.peakDirect.rps).toFixed(2)} of direct)`,
     '',
     ...report('One-row read upstream route (GET /api/tasks/:id: primary-key SELECT, prepared)', read),
+    ...reportUsageSink(sink, SINK_ROUNDS, SINK_ROUND_S),
     `cached key verifications in-process: ${Math.round(verifications).toLocaleString('en-US')}/s (goal >= 100,000/s)`,
     `errors + non-2xx responses: ${failures}`,
     '',

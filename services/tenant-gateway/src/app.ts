@@ -1,9 +1,11 @@
 import type { DbHandle } from '@gatehouse/db-kit'
 import {
   type Clock,
+  createInternalClient,
   createService,
   type LoggerSettings,
   parseTrustedProxies,
+  platformSettingsOf,
   SESSION_REVOKED_CHANNEL,
   type ServiceInstance,
   systemClock,
@@ -33,8 +35,20 @@ import { memberRoutes } from './tenants/member-routes.ts'
 import { createMemberUsers } from './tenants/member-users.ts'
 import type { TenantAccess } from './tenants/memberships.ts'
 import { tenantRoutes } from './tenants/tenant-routes.ts'
+import { createMeteringLane } from './usage/metering-lane.ts'
+import { createQuotaTracker, type QuotaTracker } from './usage/quota-tracker.ts'
 import type { UsageSink } from './usage/usage-sink.ts'
-import { usageReadiness, usageSinkOf } from './usage/usage-stream.ts'
+import { exportUsageMetrics, usageReadiness, usageSinkOf } from './usage/usage-stream.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Monthly quotas and usage alerts (tests call its refresh() instead of waiting for the timer). */
+    usageQuotas: QuotaTracker
+  }
+}
+
+/** A month-to-date or alerts call to metering, in the background: never a client's wait. */
+const METERING_CALL_TIMEOUT_MS = 5_000
 
 export interface AppDeps {
   config: Config
@@ -58,6 +72,7 @@ export async function buildApp({
     database: db,
     logger: logger ?? { level: config.LOG_LEVEL, pretty: config.LOG_PRETTY },
     trustProxy: parseTrustedProxies(config.TRUST_PROXY),
+    platform: platformSettingsOf(config),
   })
   const log = app.log
 
@@ -105,7 +120,41 @@ export async function buildApp({
     config.AUDIT_INTERNAL_TOKENS === 'true' ||
     (config.AUDIT_INTERNAL_TOKENS === 'auto' && db.kind === 'postgres')
   const audit = auditTokens ? createTokenAudit(db.db, log) : noTokenAudit
-  const usage = usageSink ?? usageSinkOf(config, log)
+  const usageExceeded = app.metrics.counter(
+    'gateway_usage_exceeded_total',
+    'Tenant requests refused because the monthly quota is used up.',
+  )
+  const lane = createMeteringLane()
+  const quotas = createQuotaTracker({
+    clock,
+    lane,
+    log,
+    refreshMs: config.USAGE_QUOTA_REFRESH_MS,
+    // USAGE_SINK=discard: no metering to ask; the quota counts this replica's requests only.
+    ...(config.USAGE_SINK === 'metering'
+      ? {
+          metering: createInternalClient({
+            baseUrl: String(config.upstreamUrls.metering),
+            secret: config.INTERNAL_SECRET,
+            issuer: 'tenant-gateway',
+            audience: 'metering',
+            timeoutMs: METERING_CALL_TIMEOUT_MS,
+            connections: 2,
+          }),
+        }
+      : {}),
+    onExceeded: () => usageExceeded.inc(),
+  })
+  const usage =
+    usageSink ??
+    usageSinkOf(config, log, {
+      onSettled: (events) => quotas.settled(events),
+      lane,
+    })
+  exportUsageMetrics(app.metrics, usage)
+  app.decorate('usageQuotas', quotas)
+  app.addHook('onReady', async () => quotas.start())
+  app.addHook('onClose', () => quotas.close())
 
   // Fastify closes plugins in reverse order: buffered writes are flushed before the Redis connections close.
   await app.register(corsPolicy, { origins: config.corsOrigins })
@@ -137,7 +186,7 @@ export async function buildApp({
       defaultOverlapMs: config.keyRotationOverlapMs,
     })
   })
-  await app.register(keyRoutes, { prefix: '/api/keys', keys, limiter, config })
+  await app.register(keyRoutes, { prefix: '/api/keys', keys, limiter, quotas, config })
   await app.register(docsRoutes, { upstreams: upstreamsOf(config), clock })
   await app.register(proxyRoutes, {
     upstreams: upstreamsOf(config),
@@ -145,6 +194,7 @@ export async function buildApp({
     tenants,
     limiter,
     usage,
+    quotas,
     audit,
     clock,
   })

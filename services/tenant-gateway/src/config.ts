@@ -79,6 +79,8 @@ const gatewayEnv = {
   USAGE_BATCH_SIZE: Type.Integer({ default: 1_000, minimum: 1, maximum: 5_000 }),
   /** A batch leaves at least this often, full or not. */
   USAGE_FLUSH_INTERVAL_MS: Type.Integer({ default: 1_000, minimum: 10, maximum: 60_000 }),
+  /** How often each recently seen tenant's month-to-date use is asked of metering (monthly quotas, alerts). */
+  USAGE_QUOTA_REFRESH_MS: Type.Integer({ default: 5_000, minimum: 10, maximum: 600_000 }),
 }
 
 /**

@@ -21,6 +21,11 @@ export const errors = defineErrors({
   USER_NOT_FOUND: [404, 'User not found'],
   BODY_TOO_LARGE: [413, 'Payload too large'],
   LAST_OWNER: [409, 'Tenant needs an owner'],
+  USAGE_EXCEEDED: [
+    429,
+    'Monthly usage quota exceeded',
+    'The tenant has used its monthly request quota. Requests are accepted again at the start of the next UTC month (Retry-After, resetsAt), or once the quota is raised.',
+  ],
   RATE_LIMIT_UNAVAILABLE: [503, 'Rate limiting unavailable'],
   AUTH_UNAVAILABLE: [503, 'Service unavailable'],
   UPSTREAM_UNAVAILABLE: [503, 'Service unavailable'],

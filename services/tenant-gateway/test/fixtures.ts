@@ -145,6 +145,8 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
     API_KEY_PEPPER: PEPPER,
     INTERNAL_SECRET,
     LOG_LEVEL: 'silent',
+    // A test's app shares its event loop with the test's own work: it must not shed.
+    LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
     // Nothing listens here: a test that proxies sets the upstream it needs.
     AUTH_API_URL: 'http://127.0.0.1:1',
     QR_AUTH_URL: 'http://127.0.0.1:1',

@@ -24,7 +24,9 @@ export async function adminRoutes(
   app.post(
     '/cleanup-sessions',
     {
+      config: { problems: [errors.CRON_SECRET_REQUIRED] },
       schema: {
+        summary: 'Delete expired sessions (cron)',
         headers: BearerHeaders,
         response: {
           200: Type.Object({

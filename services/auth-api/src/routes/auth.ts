@@ -1,5 +1,5 @@
 import type { Database } from '@gatehouse/db-kit'
-import type { Clock, ServiceInstance } from '@gatehouse/service-kit'
+import { type Clock, SECURITY, type ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
 import type { AccessTokens } from '../access-tokens.ts'
 import type { AccountMail } from '../account-mail.ts'
@@ -29,6 +29,7 @@ import { hashRefreshToken, isWellFormedRefreshToken, rotateRefreshToken } from '
 import type { SessionRevocations } from '../session-revocations.ts'
 import { revokeSessions, type SessionSelector } from '../sessions.ts'
 import { normalizeEmail, registerUser, userView } from '../users.ts'
+import { AUTHENTICATION_PROBLEMS, OPTIONAL_USER_TOKEN, RATE_LIMITED } from './problems.ts'
 
 export interface AuthRateLimits {
   windowSeconds: number
@@ -85,7 +86,12 @@ export async function authRoutes(app: ServiceInstance, deps: AuthRouteDeps) {
     '/register',
     {
       preHandler: registerLimits,
+      config: { problems: [errors.WEAK_PASSWORD, errors.EMAIL_TAKEN, RATE_LIMITED] },
       schema: {
+        summary: 'Register',
+        description:
+          'Creates the account and, unless REQUIRE_EMAIL_VERIFICATION is on, opens its first session; mails a verification link.',
+        security: SECURITY.public,
         body: Type.Object({
           email: Email,
           name: Type.String({ minLength: 1, maxLength: 255, pattern: '\\S' }),
@@ -124,7 +130,12 @@ export async function authRoutes(app: ServiceInstance, deps: AuthRouteDeps) {
     '/login',
     {
       preHandler: loginLimits,
+      config: { problems: [errors.INVALID_CREDENTIALS, errors.EMAIL_NOT_VERIFIED, RATE_LIMITED] },
       schema: {
+        summary: 'Log in with email and password',
+        description:
+          'Answers a session grant, or, for an account with two-factor on, an MFA challenge for POST /api/auth/2fa/verify.',
+        security: SECURITY.public,
         body: Type.Object({ email: Email, password: Password }),
         response: { 200: Type.Union([SessionGrant, MfaRequired]) },
       },
@@ -150,7 +161,19 @@ export async function authRoutes(app: ServiceInstance, deps: AuthRouteDeps) {
 
   app.post(
     '/refresh',
-    { schema: { body: RefreshBody, response: { 200: TokenGrant } } },
+    {
+      config: {
+        problems: [errors.UNAUTHENTICATED, errors.INVALID_REFRESH_TOKEN, errors.TOKEN_REUSED],
+      },
+      schema: {
+        summary: 'Rotate the refresh token',
+        description:
+          'Takes the refresh token from the HttpOnly cookie or as "refreshToken"; answers a new access token and the next refresh token.',
+        security: SECURITY.public,
+        body: RefreshBody,
+        response: { 200: TokenGrant },
+      },
+    },
     async (request, reply) => {
       const presented = presentedRefreshToken(request, request.body?.refreshToken)
       if (!presented)
@@ -179,7 +202,19 @@ export async function authRoutes(app: ServiceInstance, deps: AuthRouteDeps) {
 
   app.post(
     '/logout',
-    { schema: { headers: BearerHeaders, body: RefreshBody, response: { 204: Type.Null() } } },
+    {
+      // A bearer token that is not one of ours is refused; anything else (nothing, an unknown refresh token) is 204.
+      config: { problems: [errors.INVALID_ACCESS_TOKEN] },
+      schema: {
+        summary: 'Log out',
+        description:
+          'Ends the session of the refresh token (cookie or body) or of the access token; idempotent.',
+        security: OPTIONAL_USER_TOKEN,
+        headers: BearerHeaders,
+        body: RefreshBody,
+        response: { 204: Type.Null() },
+      },
+    },
     async (request, reply) => {
       const presented = presentedRefreshToken(request, request.body?.refreshToken)
       let which: SessionSelector | undefined
@@ -209,7 +244,10 @@ export async function authRoutes(app: ServiceInstance, deps: AuthRouteDeps) {
   app.post(
     '/logout-all',
     {
+      config: { problems: AUTHENTICATION_PROBLEMS },
       schema: {
+        summary: 'Log out everywhere',
+        security: SECURITY.user,
         headers: BearerHeaders,
         response: { 200: Type.Object({ revokedSessions: Type.Integer() }) },
       },
@@ -239,7 +277,10 @@ export async function authRoutes(app: ServiceInstance, deps: AuthRouteDeps) {
   app.get(
     '/me',
     {
+      config: { problems: AUTHENTICATION_PROBLEMS },
       schema: {
+        summary: 'The signed-in user',
+        security: SECURITY.user,
         headers: BearerHeaders,
         response: { 200: Type.Object({ user: UserView, sessionId: Uuid }) },
       },

@@ -41,7 +41,9 @@ export async function internalLookupRoutes(
   app.get(
     '/users/:id',
     {
+      config: { problems: [errors.INTERNAL_AUTH_REQUIRED, errors.USER_NOT_FOUND] },
       schema: {
+        summary: 'Does this user exist (gateway)',
         headers: ServiceTokenHeaders,
         params: Type.Object({ id: Uuid }),
         response: { 200: Type.Object({ id: Uuid, active: Type.Boolean() }) },
@@ -57,7 +59,9 @@ export async function internalLookupRoutes(
   app.get(
     '/sessions/:id',
     {
+      config: { problems: [errors.INTERNAL_AUTH_REQUIRED] },
       schema: {
+        summary: 'Is this session live (gateway)',
         headers: ServiceTokenHeaders,
         params: Type.Object({ id: Uuid }),
         response: { 200: Type.Object({ active: Type.Boolean() }) },

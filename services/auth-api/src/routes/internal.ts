@@ -36,7 +36,9 @@ export async function internalRoutes(
   app.post(
     '/sessions',
     {
+      config: { problems: [errors.INTERNAL_AUTH_REQUIRED, errors.USER_NOT_FOUND] },
       schema: {
+        summary: 'Open a session for a user (qr-auth)',
         headers: Type.Object({ [SERVICE_TOKEN_HEADER]: Type.Optional(Type.String({ maxLength: 4096 })) }),
         body: Type.Object({
           userId: Uuid,

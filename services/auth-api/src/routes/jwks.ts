@@ -1,4 +1,4 @@
-import type { ServiceInstance } from '@gatehouse/service-kit'
+import { SECURITY, type ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
 import type { SigningKeyRing } from '../signing-keys.ts'
 
@@ -42,7 +42,14 @@ export async function jwksRoutes(app: ServiceInstance, { signingKeys, issuer, pu
   }
   app.get(
     '/.well-known/openid-configuration',
-    { schema: { response: { 200: Discovery } } },
+    {
+      config: { problems: [] },
+      schema: {
+        summary: 'OpenID discovery',
+        security: SECURITY.public,
+        response: { 200: Discovery },
+      },
+    },
     async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=300')
       return discovery
@@ -51,7 +58,14 @@ export async function jwksRoutes(app: ServiceInstance, { signingKeys, issuer, pu
 
   app.get(
     '/.well-known/jwks.json',
-    { schema: { response: { 200: Type.Object({ keys: Type.Array(PublicJwk) }) } } },
+    {
+      config: { problems: [] },
+      schema: {
+        summary: 'Access-token verification keys (JWKS)',
+        security: SECURITY.public,
+        response: { 200: Type.Object({ keys: Type.Array(PublicJwk) }) },
+      },
+    },
     async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=60')
       return { keys: (await signingKeys.publicJwks()) as Array<Type.Static<typeof PublicJwk>> }

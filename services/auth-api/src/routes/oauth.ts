@@ -1,6 +1,6 @@
 import { safeEqual } from '@gatehouse/crypto'
 import type { Database } from '@gatehouse/db-kit'
-import type { Clock, ServiceInstance } from '@gatehouse/service-kit'
+import { type Clock, SECURITY, type ServiceInstance } from '@gatehouse/service-kit'
 import * as client from 'openid-client'
 import Type from 'typebox'
 import { errors } from '../errors.ts'
@@ -15,6 +15,7 @@ import { allowedReturnUrl, withParam } from '../oauth/return-urls.ts'
 import { type OAuthSignInSettings, signInWithIdentity } from '../oauth/sign-in.ts'
 import type { OAuthStateCookie } from '../oauth/state-cookie.ts'
 import type { SessionRevocations } from '../session-revocations.ts'
+import { AUTHENTICATION_PROBLEMS } from './problems.ts'
 
 export interface OAuthRouteDeps extends AuthenticateDeps, GrantDeps {
   db: Database
@@ -35,6 +36,14 @@ export interface OAuthRouteDeps extends AuthenticateDeps, GrantDeps {
 const ProviderParams = Type.Object({ provider: Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$' }) })
 const ReturnTo = Type.Optional(Type.String({ minLength: 1, maxLength: 2048 }))
 const Redirect = { 302: Type.Null({ description: 'Location: the provider, or the return URL' }) }
+
+/** Starting a sign-in or a link: the provider by name, the return URL, the provider's discovery document. */
+const START_PROBLEMS = [
+  errors.OAUTH_PROVIDER_UNKNOWN,
+  errors.OAUTH_RETURN_URL_REFUSED,
+  errors.OAUTH_PROVIDER_UNAVAILABLE,
+  errors.OAUTH_PROVIDER_ERROR,
+]
 
 /**
  * /api/auth/oauth: sign-in with a provider (authorization code + PKCE S256, state and nonce in a sealed cookie),
@@ -84,7 +93,10 @@ export async function oauthRoutes(app: ServiceInstance, deps: OAuthRouteDeps) {
   app.get(
     '/oauth/providers',
     {
+      config: { problems: [] },
       schema: {
+        summary: 'List sign-in providers',
+        security: SECURITY.public,
         response: {
           200: Type.Object({
             providers: Type.Array(
@@ -110,7 +122,12 @@ export async function oauthRoutes(app: ServiceInstance, deps: OAuthRouteDeps) {
   app.get(
     '/oauth/:provider',
     {
+      config: { problems: START_PROBLEMS },
       schema: {
+        summary: 'Sign in with a provider',
+        description:
+          'Redirects the browser to the provider (authorization code with PKCE) and sets the oauth_state cookie.',
+        security: SECURITY.public,
         params: ProviderParams,
         querystring: Type.Object({ returnTo: ReturnTo }),
         response: Redirect,
@@ -126,7 +143,12 @@ export async function oauthRoutes(app: ServiceInstance, deps: OAuthRouteDeps) {
   app.post(
     '/oauth/:provider/link',
     {
+      config: { problems: [...AUTHENTICATION_PROBLEMS, ...START_PROBLEMS] },
       schema: {
+        summary: 'Link a provider to my account',
+        description:
+          'Answers the provider URL to open in the same browser (the oauth_state cookie is set with this answer).',
+        security: SECURITY.user,
         headers: BearerHeaders,
         params: ProviderParams,
         body: Type.Union([Type.Object({ returnTo: ReturnTo }), Type.Null()]),
@@ -144,7 +166,29 @@ export async function oauthRoutes(app: ServiceInstance, deps: OAuthRouteDeps) {
   app.get(
     '/oauth/:provider/callback',
     {
+      config: {
+        problems: [
+          errors.OAUTH_PROVIDER_UNKNOWN,
+          errors.OAUTH_STATE_INVALID,
+          // providerProblem (oauth/provider-errors.ts), while redeeming the code
+          errors.OAUTH_DENIED,
+          errors.OAUTH_CODE_REJECTED,
+          errors.OAUTH_INVALID_ID_TOKEN,
+          errors.OAUTH_PROVIDER_ERROR,
+          errors.OAUTH_PROVIDER_UNAVAILABLE,
+          // signInWithIdentity (oauth/sign-in.ts)
+          errors.OAUTH_IDENTITY_IN_USE,
+          errors.OAUTH_EMAIL_REQUIRED,
+          errors.OAUTH_EMAIL_NOT_VERIFIED,
+          errors.EMAIL_TAKEN,
+          errors.USER_NOT_FOUND,
+        ],
+      },
       schema: {
+        summary: 'Provider callback',
+        description:
+          'Where the provider sends the browser back; needs the oauth_state cookie set by the start. Redirects to the return URL with the refresh cookie, ?mfa=required or ?linked=<provider>.',
+        security: SECURITY.public,
         params: ProviderParams,
         // Providers add their own parameters (iss, session_state, scope...): all of them reach openid-client.
         querystring: Type.Object(
@@ -201,7 +245,10 @@ export async function oauthRoutes(app: ServiceInstance, deps: OAuthRouteDeps) {
   app.get(
     '/identities',
     {
+      config: { problems: AUTHENTICATION_PROBLEMS },
       schema: {
+        summary: 'List my linked identities',
+        security: SECURITY.user,
         headers: BearerHeaders,
         response: {
           200: Type.Object({
@@ -241,7 +288,21 @@ export async function oauthRoutes(app: ServiceInstance, deps: OAuthRouteDeps) {
   app.delete(
     '/identities/:id',
     {
-      schema: { headers: BearerHeaders, params: Type.Object({ id: Uuid }), response: { 204: Type.Null() } },
+      config: {
+        problems: [
+          ...AUTHENTICATION_PROBLEMS,
+          errors.USER_NOT_FOUND,
+          errors.IDENTITY_NOT_FOUND,
+          errors.LAST_SIGN_IN_METHOD,
+        ],
+      },
+      schema: {
+        summary: 'Unlink an identity',
+        security: SECURITY.user,
+        headers: BearerHeaders,
+        params: Type.Object({ id: Uuid }),
+        response: { 204: Type.Null() },
+      },
     },
     async (request, reply) => {
       const { user } = await authenticate(deps, request)

@@ -1,9 +1,10 @@
 import type { Database } from '@gatehouse/db-kit'
-import type { Clock, ServiceInstance } from '@gatehouse/service-kit'
+import { type Clock, SECURITY, type ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
 import type { AccessTokens } from '../access-tokens.ts'
 import { changePassword } from '../account.ts'
 import type { AccountMail } from '../account-mail.ts'
+import { errors } from '../errors.ts'
 import { authenticate } from '../http/authenticate.ts'
 import { clientInfo } from '../http/client-info.ts'
 import { type MailLimits, mailLimits } from '../http/mail-limits.ts'
@@ -11,6 +12,7 @@ import { Accepted, BearerHeaders, Email, Password, PresentedToken } from '../htt
 import type { LockoutPolicy } from '../lockout.ts'
 import { resetPassword } from '../password-reset.ts'
 import type { SessionRevocations } from '../session-revocations.ts'
+import { AUTHENTICATION_PROBLEMS, RATE_LIMITED } from './problems.ts'
 
 export interface PasswordRouteDeps {
   db: Database
@@ -33,7 +35,14 @@ export async function passwordRoutes(app: ServiceInstance, deps: PasswordRouteDe
     '/password-reset',
     {
       preHandler: mailLimits(app, 'password-reset', limits, 'email'),
-      schema: { body: Type.Object({ email: Email }), response: { 202: Accepted } },
+      config: { problems: [RATE_LIMITED] },
+      schema: {
+        summary: 'Ask for a password reset link',
+        description: 'The same answer for known and unknown addresses.',
+        security: SECURITY.public,
+        body: Type.Object({ email: Email }),
+        response: { 202: Accepted },
+      },
     },
     async (request, reply) => {
       // Nothing is looked up before answering: a known and an unknown email get the same answer in the same time.
@@ -49,7 +58,11 @@ export async function passwordRoutes(app: ServiceInstance, deps: PasswordRouteDe
   app.post(
     '/password-reset/confirm',
     {
+      config: { problems: [errors.INVALID_TOKEN, errors.WEAK_PASSWORD] },
       schema: {
+        summary: 'Set a new password with a reset link',
+        description: 'Ends every session of the account.',
+        security: SECURITY.public,
         body: Type.Object({ token: PresentedToken, password: Password }),
         response: { 200: RevokedSessions },
       },
@@ -70,7 +83,18 @@ export async function passwordRoutes(app: ServiceInstance, deps: PasswordRouteDe
   app.post(
     '/password/change',
     {
+      config: {
+        problems: [
+          ...AUTHENTICATION_PROBLEMS,
+          errors.NO_PASSWORD,
+          errors.CURRENT_PASSWORD_INCORRECT,
+          errors.WEAK_PASSWORD,
+        ],
+      },
       schema: {
+        summary: 'Change my password',
+        description: 'Ends every other session of the account.',
+        security: SECURITY.user,
         headers: BearerHeaders,
         body: Type.Object({ currentPassword: Password, newPassword: Password }),
         response: { 200: RevokedSessions },

@@ -1,4 +1,4 @@
-import type { ServiceInstance } from '@gatehouse/service-kit'
+import { SECURITY, type ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
 import { deviceLabel } from '../device.ts'
 import { errors } from '../errors.ts'
@@ -8,6 +8,7 @@ import type { RefreshCookie } from '../http/refresh-cookie.ts'
 import { BearerHeaders, DateTime, Uuid } from '../http/schemas.ts'
 import type { SessionRevocations } from '../session-revocations.ts'
 import { listActiveSessions, revokeSessions } from '../sessions.ts'
+import { AUTHENTICATION_PROBLEMS } from './problems.ts'
 
 const SessionView = Type.Object({
   id: Uuid,
@@ -33,7 +34,11 @@ export async function sessionRoutes(app: ServiceInstance, deps: SessionRouteDeps
   app.get(
     '/',
     {
+      config: { problems: AUTHENTICATION_PROBLEMS },
       schema: {
+        summary: 'List my sessions',
+        description: 'The live sessions of the signed-in user, most recently active first.',
+        security: SECURITY.user,
         headers: BearerHeaders,
         response: { 200: Type.Object({ sessions: Type.Array(SessionView) }) },
       },
@@ -60,7 +65,10 @@ export async function sessionRoutes(app: ServiceInstance, deps: SessionRouteDeps
   app.delete(
     '/:id',
     {
+      config: { problems: [...AUTHENTICATION_PROBLEMS, errors.SESSION_NOT_FOUND] },
       schema: {
+        summary: 'End one of my sessions',
+        security: SECURITY.user,
         headers: BearerHeaders,
         params: Type.Object({ id: Uuid }),
         response: { 204: Type.Null() },

@@ -1,4 +1,4 @@
-import type { ServiceInstance } from '@gatehouse/service-kit'
+import { SECURITY, type ServiceInstance } from '@gatehouse/service-kit'
 import QRCode from 'qrcode'
 import Type from 'typebox'
 import { confirmPasswordIfSet } from '../account.ts'
@@ -20,6 +20,7 @@ import {
   startTotpEnrollment,
   type TwoFactorDeps,
 } from '../two-factor/two-factor.ts'
+import { AUTHENTICATION_PROBLEMS, RATE_LIMITED } from './problems.ts'
 
 export interface TwoFactorRouteDeps extends AuthenticateDeps, GrantDeps {
   twoFactor: TwoFactorDeps
@@ -29,6 +30,14 @@ export interface TwoFactorRouteDeps extends AuthenticateDeps, GrantDeps {
   sessionTtlSeconds: number
   limits: { windowSeconds: number; verifyPerIp: number }
 }
+
+/** What checking a TOTP or backup code (verifySecondFactor) can answer. */
+const CODE_PROBLEMS = [
+  errors.TWO_FACTOR_UNAVAILABLE,
+  errors.TWO_FACTOR_NOT_ENABLED,
+  errors.TWO_FACTOR_LOCKED,
+  errors.INVALID_TWO_FACTOR_CODE,
+]
 
 // A TOTP code (6 digits) or a backup code (`xxxxx-xxxxx`), spaces allowed.
 const Code = Type.String({ minLength: 6, maxLength: 32 })
@@ -49,7 +58,10 @@ export async function twoFactorRoutes(app: ServiceInstance, deps: TwoFactorRoute
   app.get(
     '/',
     {
+      config: { problems: AUTHENTICATION_PROBLEMS },
       schema: {
+        summary: 'My two-factor status',
+        security: SECURITY.user,
         headers: BearerHeaders,
         response: {
           200: Type.Object({
@@ -77,7 +89,19 @@ export async function twoFactorRoutes(app: ServiceInstance, deps: TwoFactorRoute
   app.post(
     '/totp',
     {
+      config: {
+        problems: [
+          ...AUTHENTICATION_PROBLEMS,
+          errors.CURRENT_PASSWORD_INCORRECT,
+          errors.TWO_FACTOR_UNAVAILABLE,
+          errors.TWO_FACTOR_ALREADY_ENABLED,
+        ],
+      },
       schema: {
+        summary: 'Start TOTP enrolment',
+        description:
+          'A new secret, its otpauth URI and a QR code of it; two-factor is on once POST /api/auth/2fa/totp/confirm gets a first code.',
+        security: SECURITY.user,
         headers: BearerHeaders,
         body: Type.Union([Type.Object({ password: Type.Optional(Password) }), Type.Null()]),
         response: {
@@ -105,7 +129,24 @@ export async function twoFactorRoutes(app: ServiceInstance, deps: TwoFactorRoute
   app.post(
     '/totp/confirm',
     {
-      schema: { headers: BearerHeaders, body: Type.Object({ code: Code }), response: { 200: BackupCodes } },
+      config: {
+        problems: [
+          ...AUTHENTICATION_PROBLEMS,
+          errors.TWO_FACTOR_UNAVAILABLE,
+          errors.TWO_FACTOR_ALREADY_ENABLED,
+          errors.TWO_FACTOR_NOT_PENDING,
+          errors.TWO_FACTOR_LOCKED,
+          errors.INVALID_TWO_FACTOR_CODE,
+        ],
+      },
+      schema: {
+        summary: 'Confirm TOTP enrolment',
+        description: 'The first code turns two-factor on; answers ten backup codes, shown this once.',
+        security: SECURITY.user,
+        headers: BearerHeaders,
+        body: Type.Object({ code: Code }),
+        response: { 200: BackupCodes },
+      },
     },
     async (request, reply) => {
       const { user } = await authenticate(deps, request)
@@ -123,7 +164,10 @@ export async function twoFactorRoutes(app: ServiceInstance, deps: TwoFactorRoute
   app.delete(
     '/totp',
     {
+      config: { problems: [...AUTHENTICATION_PROBLEMS, errors.CURRENT_PASSWORD_INCORRECT, ...CODE_PROBLEMS] },
       schema: {
+        summary: 'Turn two-factor off',
+        security: SECURITY.user,
         headers: BearerHeaders,
         body: Type.Object({ code: Code, password: Type.Optional(Password) }),
         response: { 204: Type.Null() },
@@ -143,7 +187,15 @@ export async function twoFactorRoutes(app: ServiceInstance, deps: TwoFactorRoute
   app.post(
     '/backup-codes',
     {
-      schema: { headers: BearerHeaders, body: Type.Object({ code: Code }), response: { 200: BackupCodes } },
+      config: { problems: [...AUTHENTICATION_PROBLEMS, ...CODE_PROBLEMS] },
+      schema: {
+        summary: 'Replace my backup codes',
+        description: 'Ten new codes for a current code; the old ones stop working.',
+        security: SECURITY.user,
+        headers: BearerHeaders,
+        body: Type.Object({ code: Code }),
+        response: { 200: BackupCodes },
+      },
     },
     async (request, reply) => {
       const { user } = await authenticate(deps, request)
@@ -162,7 +214,12 @@ export async function twoFactorRoutes(app: ServiceInstance, deps: TwoFactorRoute
     '/verify',
     {
       preHandler: verifyLimits,
+      config: { problems: [errors.MFA_CHALLENGE_INVALID, ...CODE_PROBLEMS, RATE_LIMITED] },
       schema: {
+        summary: 'Complete a sign-in with a second factor',
+        description:
+          'The challenge from the login answer ("mfaToken") or the mfa_challenge cookie an OAuth sign-in left, and a TOTP or backup code.',
+        security: SECURITY.public,
         body: Type.Object({
           // From the password step's answer; an OAuth sign-in leaves it in the mfa_challenge cookie instead.
           mfaToken: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),

@@ -1,6 +1,6 @@
 import { Decimal } from 'decimal.js'
 import Type, { type Static } from 'typebox'
-import { insertLine, materialFacts, materialOnTask } from '../bom.ts'
+import { materialFacts } from '../bom.ts'
 import { DECIMAL_PATTERN, SKU_PATTERN } from '../vocabulary.ts'
 import { type ActionDefinition, ActionError, nothingToDo } from './action.ts'
 import { checkSkuInCatalogue } from './material-ref.ts'
@@ -24,8 +24,9 @@ export const addMaterial: ActionDefinition<Static<typeof schema>> = {
       errors.push({ path: '/actionConfig/quantity', message: 'must be above 0' })
     return errors
   },
-  async plan({ tx, tenantId, event, now }, config) {
-    const found = await materialOnTask(tx, tenantId, event.task.id, { sku: config.sku })
+  batchesLines: true,
+  async plan({ tenantId, event, findMaterial, insertLine }, config) {
+    const found = await findMaterial(config.sku)
     if (!found) throw new ActionError(`no material with SKU ${config.sku} in the catalogue`)
     const { material } = found
     if (found.line) {
@@ -41,11 +42,13 @@ export const addMaterial: ActionDefinition<Static<typeof schema>> = {
       details,
       raises: ['ON_MATERIAL_ADD'],
       async apply() {
-        await insertLine(
-          tx,
-          { tenantId, taskId: event.task.id, materialId: material.id, quantity: config.quantity, unitCost },
-          now,
-        )
+        await insertLine({
+          tenantId,
+          taskId: event.task.id,
+          materialId: material.id,
+          quantity: config.quantity,
+          unitCost,
+        })
         return {
           output: { added: details },
           raised: [

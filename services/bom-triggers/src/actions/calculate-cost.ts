@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox'
-import { computeCost, storeCost } from '../bom.ts'
+import { computeCost, recalculateCost, storeCost } from '../bom.ts'
 import type { ActionDefinition } from './action.ts'
 
 const schema = Type.Object(
@@ -25,5 +25,9 @@ export const calculateCost: ActionDefinition<Static<typeof schema>> = {
         return { output: { cost: totals }, raised: [] }
       },
     }
+  },
+  async execute({ tx, tenantId, event, now }, config) {
+    const totals = await recalculateCost(tx, tenantId, event.task.id, config.markupPercent ?? '0', now)
+    return { output: { cost: totals }, raised: [] }
   },
 }

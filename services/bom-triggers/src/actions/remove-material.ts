@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox'
-import { deleteLine, materialOnTask } from '../bom.ts'
+import { deleteLine } from '../bom.ts'
 import { SKU_PATTERN } from '../vocabulary.ts'
 import { type ActionDefinition, nothingToDo } from './action.ts'
 import { checkSkuInCatalogue } from './material-ref.ts'
@@ -10,8 +10,8 @@ const schema = Type.Object({ sku: Type.String({ pattern: SKU_PATTERN }) }, { add
 export const removeMaterial: ActionDefinition<Static<typeof schema>> = {
   schema,
   check: (config, on) => checkSkuInCatalogue(config.sku, on),
-  async plan({ tx, tenantId, event, now }, config) {
-    const line = (await materialOnTask(tx, tenantId, event.task.id, { sku: config.sku }))?.line
+  async plan({ tx, event, now, findMaterial }, config) {
+    const line = (await findMaterial(config.sku))?.line
     if (!line) {
       return nothingToDo(`${config.sku} is not on the task: nothing removed`, {
         skipped: 'not on the task',

@@ -1,6 +1,6 @@
 import { Decimal } from 'decimal.js'
 import Type, { type Static } from 'typebox'
-import { materialFacts, materialOnTask, setLineQuantity } from '../bom.ts'
+import { materialFacts, setLineQuantity } from '../bom.ts'
 import { SIGNED_DECIMAL_PATTERN, SKU_PATTERN } from '../vocabulary.ts'
 import { type ActionDefinition, ActionError, nothingToDo } from './action.ts'
 import { checkSkuInCatalogue } from './material-ref.ts'
@@ -30,8 +30,8 @@ export const updateQuantity: ActionDefinition<Static<typeof schema>> = {
       errors.push({ path: '/actionConfig/quantity', message: 'must not be 0 for add' })
     return errors
   },
-  async plan({ tx, tenantId, event, now }, config) {
-    const found = await materialOnTask(tx, tenantId, event.task.id, { sku: config.sku })
+  async plan({ tx, event, now, findMaterial }, config) {
+    const found = await findMaterial(config.sku)
     if (!found) throw new ActionError(`no material with SKU ${config.sku} in the catalogue`)
     const { material, line } = found
     if (!line) {

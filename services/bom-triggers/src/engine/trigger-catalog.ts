@@ -14,6 +14,11 @@ export interface ReadyTrigger {
   conditions: CompiledConditions
   /** The stored config when it still fits its action's schema; undefined otherwise (the run then fails). */
   actionConfig: unknown
+  /**
+   * Set once a run of this version failed where only a savepoint undoes the failure: its later runs get one from
+   * the start (engine/chain.ts). A new version starts without.
+   */
+  runsInSavepoint: boolean
 }
 
 const NEVER: CompiledConditions = { test: () => false, explain: () => [] }
@@ -21,6 +26,8 @@ const NEVER: CompiledConditions = { test: () => false, explain: () => [] }
 export interface TriggerCatalog {
   /** A tenant's active triggers for one event, in execution order, conditions compiled. */
   activeFor(tx: Database, tenantId: string, event: TriggerEvent): Promise<ReadyTrigger[]>
+  /** The same for every event at once (one query): what an operation's whole chain may run. */
+  activeByEvent(tx: Database, tenantId: string): Promise<Map<TriggerEvent, ReadyTrigger[]>>
   prepare(row: TriggerRow): ReadyTrigger
 }
 
@@ -30,9 +37,9 @@ type TriggerRow = Pick<
 >
 
 /**
- * Conditions are compiled once per trigger version and kept (bounded, oldest out first); each event costs one
- * indexed query for the ids and versions of the tenant's triggers (a second one only for versions not compiled
- * yet) and a closure call per trigger.
+ * Conditions are compiled once per trigger version and kept (bounded, oldest out first); an operation costs one
+ * indexed query for the ids and versions of the tenant's active triggers (a second one only for versions not
+ * compiled yet) and a closure call per trigger of each event it raises.
  */
 export function createTriggerCatalog(options: {
   maxCached?: number
@@ -60,6 +67,7 @@ export function createTriggerCatalog(options: {
       abortOnError: row.abortOnError,
       conditions: compiled.ok ? compiled.compiled : NEVER,
       actionConfig: action && Value.Check(action.schema, row.actionConfig) ? row.actionConfig : undefined,
+      runsInSavepoint: false,
     }
     if (cache.size >= maxCached) {
       const oldest = cache.keys().next().value
@@ -69,36 +77,52 @@ export function createTriggerCatalog(options: {
     return ready
   }
 
+  /** The tenant's active triggers (of one event, or all), in execution order. */
+  const active = async (tx: Database, tenantId: string, event?: TriggerEvent) => {
+    // The light columns first: the conditions and configs of versions already compiled are not read again.
+    const rows = await tx
+      .select({ id: bomTriggers.id, version: bomTriggers.version, triggerEvent: bomTriggers.triggerEvent })
+      .from(bomTriggers)
+      .where(
+        and(
+          eq(bomTriggers.tenantId, tenantId),
+          event ? eq(bomTriggers.triggerEvent, event) : undefined,
+          eq(bomTriggers.isActive, true),
+        ),
+      )
+      // Higher priority first; ties in creation order, then by id: the same order on every run.
+      .orderBy(desc(bomTriggers.priority), asc(bomTriggers.createdAt), asc(bomTriggers.id))
+    // Hits are taken before any miss is compiled, so an eviction in between cannot lose one.
+    const ready = new Map<string, ReadyTrigger>()
+    const missing: string[] = []
+    for (const row of rows) {
+      const hit = cache.get(keyOf(row))
+      if (hit) ready.set(row.id, hit)
+      else missing.push(row.id)
+    }
+    if (missing.length > 0) {
+      const full = await tx.select().from(bomTriggers).where(inArray(bomTriggers.id, missing))
+      for (const row of full) ready.set(row.id, prepare(row))
+    }
+    // By id: a trigger changed between the two reads runs as it is now; one deleted in between is left out.
+    return rows.flatMap((row) => {
+      const trigger = ready.get(row.id)
+      return trigger ? [{ event: row.triggerEvent as TriggerEvent, trigger }] : []
+    })
+  }
+
   return {
     prepare,
-    async activeFor(tx, tenantId, event) {
-      // The light columns first: the conditions and configs of versions already compiled are not read again.
-      const rows = await tx
-        .select({ id: bomTriggers.id, version: bomTriggers.version })
-        .from(bomTriggers)
-        .where(
-          and(
-            eq(bomTriggers.tenantId, tenantId),
-            eq(bomTriggers.triggerEvent, event),
-            eq(bomTriggers.isActive, true),
-          ),
-        )
-        // Higher priority first; ties in creation order, then by id: the same order on every run.
-        .orderBy(desc(bomTriggers.priority), asc(bomTriggers.createdAt), asc(bomTriggers.id))
-      // Hits are taken before any miss is compiled, so an eviction in between cannot lose one.
-      const ready = new Map<string, ReadyTrigger>()
-      const missing: string[] = []
-      for (const row of rows) {
-        const hit = cache.get(keyOf(row))
-        if (hit) ready.set(row.id, hit)
-        else missing.push(row.id)
+    activeFor: async (tx, tenantId, event) =>
+      (await active(tx, tenantId, event)).map(({ trigger }) => trigger),
+    async activeByEvent(tx, tenantId) {
+      const byEvent = new Map<TriggerEvent, ReadyTrigger[]>()
+      for (const { event, trigger } of await active(tx, tenantId)) {
+        const list = byEvent.get(event)
+        if (list) list.push(trigger)
+        else byEvent.set(event, [trigger])
       }
-      if (missing.length > 0) {
-        const full = await tx.select().from(bomTriggers).where(inArray(bomTriggers.id, missing))
-        for (const row of full) ready.set(row.id, prepare(row))
-      }
-      // By id: a trigger changed between the two reads runs as it is now; one deleted in between is left out.
-      return rows.flatMap((row) => ready.get(row.id) ?? [])
+      return byEvent
     },
   }
 }

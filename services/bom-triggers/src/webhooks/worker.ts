@@ -26,6 +26,8 @@ export interface WebhookWorkerOptions {
   pollIntervalMs?: number
   batchSize?: number
   userAgent?: string
+  /** After each recorded attempt: delivered, pending (to be retried) or failed (given up). For metrics. */
+  onAttempt?(status: AttemptOutcome['status']): void
 }
 
 export interface RunSummary {
@@ -117,6 +119,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
       return
     }
     await recordAttempt(options.db, message.id, outcome, clock())
+    options.onAttempt?.(outcome.status)
     summary.attempted += 1
     if (outcome.status === 'delivered') summary.delivered += 1
     else if (outcome.status === 'failed') summary.failed += 1

@@ -18,7 +18,9 @@ export async function adminRoutes(app: ServiceInstance, { db, clock, cronSecret 
   app.post(
     '/cleanup-qr-sessions',
     {
+      config: { problems: [errors.CRON_SECRET_REQUIRED] },
       schema: {
+        summary: 'Delete old QR sessions (cron)',
         headers: BearerHeaders,
         response: {
           200: Type.Object({ success: Type.Boolean(), message: Type.String(), deletedCount: Type.Integer() }),

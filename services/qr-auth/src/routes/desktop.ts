@@ -1,6 +1,7 @@
-import type { ServiceInstance } from '@gatehouse/service-kit'
+import { SECURITY, type ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
 import type { DesktopSessions } from '../desktop-sessions.ts'
+import { errors } from '../errors.ts'
 import { pollTokenOf, requesterOf } from '../http/client.ts'
 import {
   DateTime,
@@ -55,7 +56,12 @@ export async function desktopRoutes(app: ServiceInstance, { desktop, payloadOf }
   app.post(
     '/',
     {
+      config: { problems: [] },
       schema: {
+        summary: 'Start a QR login',
+        description:
+          'For a desktop that is not signed in: answers the QR payload and, once, the poll token every later desktop call needs.',
+        security: SECURITY.public,
         body: Type.Union([Type.Object({}), Type.Null()]),
         response: { 201: CreatedSession },
       },
@@ -77,7 +83,12 @@ export async function desktopRoutes(app: ServiceInstance, { desktop, payloadOf }
   app.get(
     '/:id',
     {
+      config: { problems: [errors.POLL_TOKEN_INVALID, errors.SESSION_OUTDATED, errors.SLOW_DOWN] },
       schema: {
+        summary: 'Poll a QR login',
+        description:
+          'Needs the poll token (x-qr-poll-token, or ?pollToken=). RFC 8628 polling: the first answer after the approval carries the exchange token.',
+        security: SECURITY.public,
         params: SessionParams,
         headers: PollTokenHeaders,
         querystring: PollTokenQuery,
@@ -93,7 +104,19 @@ export async function desktopRoutes(app: ServiceInstance, { desktop, payloadOf }
   app.post(
     '/:id/refresh',
     {
+      config: {
+        problems: [
+          errors.POLL_TOKEN_INVALID,
+          errors.SESSION_OUTDATED,
+          errors.SESSION_EXPIRED,
+          errors.SESSION_NOT_PENDING,
+          errors.CODE_EXPIRED,
+        ],
+      },
       schema: {
+        summary: 'Show a new QR code',
+        description: 'Needs the poll token; the code shown until now can no longer be scanned.',
+        security: SECURITY.public,
         params: SessionParams,
         headers: PollTokenHeaders,
         querystring: PollTokenQuery,

@@ -1,8 +1,9 @@
 import { PassThrough } from 'node:stream'
-import type { Clock, ServiceInstance } from '@gatehouse/service-kit'
+import { type Clock, SECURITY, type ServiceInstance } from '@gatehouse/service-kit'
 import Type, { type Static } from 'typebox'
 import Value from 'typebox/value'
 import type { DesktopSessions, SessionSnapshot } from '../desktop-sessions.ts'
+import { errors } from '../errors.ts'
 import { pollTokenOf } from '../http/client.ts'
 import { DateTime, PollTokenHeaders, PollTokenQuery, SessionParams, Status, Uuid } from '../http/schemas.ts'
 import { FINAL_STATUSES, type QrStatus, statusOf } from '../session-status.ts'
@@ -34,7 +35,11 @@ export async function eventRoutes(app: ServiceInstance, deps: EventRouteDeps) {
   app.get(
     '/:id/events',
     {
+      config: { problems: [errors.POLL_TOKEN_INVALID, errors.SESSION_OUTDATED] },
       schema: {
+        summary: 'Watch a QR login (server-sent events)',
+        description: 'Needs the poll token (?pollToken= for an EventSource).',
+        security: SECURITY.public,
         params: SessionParams,
         headers: PollTokenHeaders,
         querystring: PollTokenQuery,

@@ -1,6 +1,7 @@
-import type { ServiceInstance } from '@gatehouse/service-kit'
+import { SECURITY, type ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
 import type { Approvals, Decision } from '../approvals.ts'
+import { errors } from '../errors.ts'
 import { phoneUserOf } from '../http/client.ts'
 import { DateTime, RequesterView, SessionParams, Uuid } from '../http/schemas.ts'
 import type { SessionWatch } from '../session-watch.ts'
@@ -17,6 +18,12 @@ const DecidedSession = Type.Object({
   status: Type.Union([Type.Literal('approved'), Type.Literal('rejected')]),
 })
 
+/**
+ * The phone's user comes from the gateway's signed context (made from the user's bearer token): none is
+ * LOGIN_REQUIRED, a context that does not verify service-kit's INTERNAL_CONTEXT_INVALID (callerContext).
+ */
+const CALLER_PROBLEMS = [errors.LOGIN_REQUIRED, { code: 'INTERNAL_CONTEXT_INVALID', status: 401 }]
+
 // Codes are 22 characters; the cap only keeps junk out.
 const ScanBody = Type.Object({ code: Type.String({ minLength: 1, maxLength: 128 }) })
 
@@ -31,7 +38,28 @@ export async function phoneRoutes(
 
   app.post(
     '/:id/scan',
-    { schema: { params: SessionParams, body: ScanBody, response: { 200: ScannedSession } } },
+    {
+      config: {
+        problems: [
+          ...CALLER_PROBLEMS,
+          errors.SESSION_NOT_FOUND,
+          errors.SESSION_OUTDATED,
+          errors.CODE_INVALID,
+          errors.SESSION_ALREADY_SCANNED,
+          errors.SESSION_EXPIRED,
+          errors.CODE_EXPIRED,
+        ],
+      },
+      schema: {
+        summary: 'Scan a QR code',
+        description:
+          'The signed-in phone claims the session with the code from the QR; answers which device is asking. Only this user can approve or reject it afterwards.',
+        security: SECURITY.user,
+        params: SessionParams,
+        body: ScanBody,
+        response: { 200: ScannedSession },
+      },
+    },
     async (request) => {
       const { id } = request.params
       const session = await approvals.scan(id, request.body.code, phoneUserOf(request))
@@ -54,7 +82,20 @@ export async function phoneRoutes(
     app.post(
       `/:id/${decision}`,
       {
+        config: {
+          problems: [
+            ...CALLER_PROBLEMS,
+            errors.SESSION_NOT_FOUND,
+            errors.SESSION_OUTDATED,
+            errors.SESSION_NOT_SCANNED,
+            errors.SESSION_CLAIMED,
+            errors.SESSION_ALREADY_DECIDED,
+            errors.SESSION_EXPIRED,
+          ],
+        },
         schema: {
+          summary: decision === 'approve' ? 'Approve a QR login' : 'Reject a QR login',
+          security: SECURITY.user,
           params: SessionParams,
           body: Type.Union([Type.Object({}), Type.Null()]),
           response: { 200: DecidedSession },

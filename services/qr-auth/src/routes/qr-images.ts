@@ -1,7 +1,8 @@
-import type { ServiceInstance } from '@gatehouse/service-kit'
+import { SECURITY, type ServiceInstance } from '@gatehouse/service-kit'
 import QRCode from 'qrcode'
 import Type from 'typebox'
 import type { DesktopSessions } from '../desktop-sessions.ts'
+import { errors } from '../errors.ts'
 import { pollTokenOf } from '../http/client.ts'
 import { PollTokenHeaders, PollTokenQuery, SessionParams } from '../http/schemas.ts'
 import type { PayloadOf } from './desktop.ts'
@@ -18,7 +19,23 @@ export async function qrImageRoutes(
   app: ServiceInstance,
   { desktop, payloadOf }: { desktop: DesktopSessions; payloadOf: PayloadOf },
 ) {
-  const schema = { params: SessionParams, headers: PollTokenHeaders, querystring: PollTokenQuery }
+  const schema = {
+    description: 'Needs the poll token (?pollToken= for an <img src>).',
+    security: SECURITY.public,
+    params: SessionParams,
+    headers: PollTokenHeaders,
+    querystring: PollTokenQuery,
+  }
+  // authorize, then currentCode (desktop-sessions.ts)
+  const config = {
+    problems: [
+      errors.POLL_TOKEN_INVALID,
+      errors.SESSION_OUTDATED,
+      errors.SESSION_EXPIRED,
+      errors.SESSION_NOT_PENDING,
+      errors.CODE_EXPIRED,
+    ],
+  }
 
   const payloadFor = async (id: string, pollToken: string) => {
     const session = await desktop.authorize(id, pollToken)
@@ -27,7 +44,7 @@ export async function qrImageRoutes(
 
   app.get(
     '/:id/qr.svg',
-    { schema: { ...schema, response: { 200: Type.String() } } },
+    { config, schema: { ...schema, summary: 'The QR code as SVG', response: { 200: Type.String() } } },
     async (request, reply) => {
       const payload = await payloadFor(request.params.id, pollTokenOf(request))
       const svg = await QRCode.toString(payload, { ...QR_OPTIONS, type: 'svg' })
@@ -37,7 +54,14 @@ export async function qrImageRoutes(
 
   app.get(
     '/:id/qr.png',
-    { schema: { ...schema, response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }) } } },
+    {
+      config,
+      schema: {
+        ...schema,
+        summary: 'The QR code as PNG',
+        response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }) },
+      },
+    },
     async (request, reply) => {
       const payload = await payloadFor(request.params.id, pollTokenOf(request))
       const png = await QRCode.toBuffer(payload, { ...QR_OPTIONS, type: 'png', width: PNG_WIDTH })

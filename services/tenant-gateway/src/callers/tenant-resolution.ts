@@ -6,6 +6,7 @@ import type { RateLimitPolicy } from '../infra/rate-limit.ts'
 import type { TenantScopedCache } from '../keys/key-cache.ts'
 import type { KeyVerifier } from '../keys/key-verification.ts'
 import { findAccess, type TenantAccess } from '../tenants/memberships.ts'
+import type { TenantQuota } from '../tenants/plans.ts'
 import { credentialOf } from './credentials.ts'
 import type { UserTokenVerifier } from './user-tokens.ts'
 
@@ -15,6 +16,7 @@ export const TENANT_HEADER = 'x-tenant-id'
 export interface ResolvedTenant {
   caller: TenantCaller
   rateLimit: RateLimitPolicy
+  quota: TenantQuota
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -75,6 +77,7 @@ export function createTenantResolver(deps: {
         return {
           caller: { tenantId: key.clientId, keyId: key.keyId, scopes: key.scopes },
           rateLimit: key.rateLimit,
+          quota: key.quota,
         }
       }
       const { userId } = await deps.users.verify(credential.value)
@@ -86,6 +89,7 @@ export function createTenantResolver(deps: {
       return {
         caller: { tenantId: requested, userId, scopes: [`role:${access.role}`] },
         rateLimit: access.rateLimit,
+        quota: access.quota,
       }
     },
 

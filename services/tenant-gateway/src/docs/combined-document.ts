@@ -39,6 +39,7 @@ const TENANT_PROBLEMS = [
   errors.TENANT_SUSPENDED,
   errors.TENANT_NOT_FOUND,
   errors.AUTH_UNAVAILABLE,
+  errors.USAGE_EXCEEDED,
 ]
 /** service-kit's codes the gateway answers on any forwarded request. */
 const GENERIC_PROXY_CODES = ['RATE_LIMITED', 'OVERLOADED', 'INTERNAL']

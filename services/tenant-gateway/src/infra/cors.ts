@@ -1,5 +1,5 @@
 import cors, { type FastifyCorsOptions } from '@fastify/cors'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 
 // What a browser script may read of our answers besides the CORS-safelisted headers.
@@ -11,7 +11,6 @@ const EXPOSED = [
   'ratelimit-reset',
   'retry-after',
 ]
-const NOT_ALLOWED: FastifyCorsOptions = { origin: false }
 
 /**
  * CORS for the browser origins of CORS_ORIGINS, answered here (a preflight never reaches an upstream): those
@@ -21,20 +20,17 @@ const NOT_ALLOWED: FastifyCorsOptions = { origin: false }
 export const corsPolicy = fp(
   async (app: FastifyInstance, { origins }: { origins: readonly string[] }) => {
     const listed = new Set(origins)
-    const allowed: FastifyCorsOptions = {
-      origin: true,
+    // One options object and an origin check, not a delegator: @fastify/cors normalises a delegator's options
+    // again on every request, which cost the proxy path ~1% of its CPU.
+    const options: FastifyCorsOptions = {
+      origin: (origin, callback) => callback(null, origin !== undefined && listed.has(origin)),
       credentials: true,
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
       exposedHeaders: EXPOSED,
       maxAge: 600,
       strictPreflight: false,
     }
-    await app.register(cors, {
-      delegator: (request: FastifyRequest, callback) => {
-        const origin = request.headers.origin
-        callback(null, origin !== undefined && listed.has(origin) ? allowed : NOT_ALLOWED)
-      },
-    })
+    await app.register(cors, options)
   },
   { name: 'tenant-gateway-cors', fastify: '5.x' },
 )

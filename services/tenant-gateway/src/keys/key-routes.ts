@@ -2,16 +2,27 @@ import type { ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
 import type { Config } from '../config.ts'
 import type { RateLimiter } from '../infra/rate-limit.ts'
-import { NullableTimestamp, Uuid } from '../schemas.ts'
+import { NullableTimestamp, Timestamp, Uuid } from '../schemas.ts'
+import type { QuotaTracker } from '../usage/quota-tracker.ts'
 import type { KeyVerifier } from './key-verification.ts'
 
 export interface KeyRouteDeps {
   keys: KeyVerifier
   limiter: RateLimiter
+  quotas: Pick<QuotaTracker, 'status'>
   config: Pick<Config, 'PUBLIC_RATE_LIMIT_MAX' | 'PUBLIC_RATE_LIMIT_WINDOW_MS'>
 }
 
-const CODES = ['VALID', 'MALFORMED', 'NOT_FOUND', 'REVOKED', 'EXPIRED', 'DISABLED', 'RATE_LIMITED'] as const
+const CODES = [
+  'VALID',
+  'MALFORMED',
+  'NOT_FOUND',
+  'REVOKED',
+  'EXPIRED',
+  'DISABLED',
+  'USAGE_EXCEEDED',
+  'RATE_LIMITED',
+] as const
 
 type VerifyCode = (typeof CODES)[number]
 
@@ -25,6 +36,8 @@ const VerifyResult = Type.Object({
   rateLimit: Type.Optional(
     Type.Object({ limit: Type.Integer(), remaining: Type.Integer(), resetSeconds: Type.Integer() }),
   ),
+  /** The monthly quota, for a tenant that has one: requests this UTC month (this gateway's figure) and its end. */
+  usage: Type.Optional(Type.Object({ limit: Type.Integer(), used: Type.Integer(), resetsAt: Timestamp })),
 })
 
 /**
@@ -32,7 +45,7 @@ const VerifyResult = Type.Object({
  * the caller's IP is rate limited, the tenant's budget is only read, not spent. Tenant details are returned only
  * for keys that exist.
  */
-export async function keyRoutes(app: ServiceInstance, { keys, limiter, config }: KeyRouteDeps) {
+export async function keyRoutes(app: ServiceInstance, { keys, limiter, quotas, config }: KeyRouteDeps) {
   app.post(
     '/verify',
     {
@@ -57,15 +70,20 @@ export async function keyRoutes(app: ServiceInstance, { keys, limiter, config }:
         name: 'tenant',
         policy: key.rateLimit,
       })
-      const limited = check.valid && rateLimit !== undefined && rateLimit.remaining <= 0
+      const usage = quotas.status(key.clientId, key.quota)
+      // In the proxy's order: the quota first, then the rate limit.
+      const exceeded = check.valid && usage !== undefined && usage.used >= usage.limit
+      const limited = check.valid && !exceeded && rateLimit !== undefined && rateLimit.remaining <= 0
+      const code: VerifyCode = exceeded ? 'USAGE_EXCEEDED' : limited ? 'RATE_LIMITED' : outcome
       return {
-        valid: check.valid && !limited,
-        code: limited ? ('RATE_LIMITED' as const) : outcome,
+        valid: check.valid && !exceeded && !limited,
+        code,
         tenantId: key.clientId,
         keyId: key.keyId,
         scopes: key.scopes,
         expiresAt: key.expiresAt,
         ...(rateLimit ? { rateLimit } : {}),
+        ...(usage ? { usage } : {}),
       }
     },
   )

@@ -4,7 +4,7 @@ import type { Clock } from '@gatehouse/service-kit'
 import { and, eq, inArray } from 'drizzle-orm'
 import { apiKeys, clients } from '../db/schema/index.ts'
 import type { RateLimitPolicy } from '../infra/rate-limit.ts'
-import { tenantPolicyOf } from '../tenants/plans.ts'
+import { type TenantQuota, tenantPolicyOf, tenantQuotaOf } from '../tenants/plans.ts'
 import { type KeyHasher, keyShapeOf } from './api-keys.ts'
 import type { TenantScopedCache } from './key-cache.ts'
 
@@ -19,6 +19,7 @@ export interface VerifiedKey {
   revokedAt: Date | null
   tenantActive: boolean
   rateLimit: RateLimitPolicy
+  quota: TenantQuota
 }
 
 export type KeyCheck =
@@ -66,6 +67,8 @@ export function createKeyVerifier(deps: {
         plan: clients.plan,
         rateLimitMax: clients.rateLimitMax,
         rateLimitWindowMs: clients.rateLimitWindowMs,
+        monthlyRequestQuota: clients.monthlyRequestQuota,
+        usageAlertPercent: clients.usageAlertPercent,
       })
       .from(apiKeys)
       .innerJoin(clients, eq(clients.id, apiKeys.clientId))
@@ -93,6 +96,7 @@ export function createKeyVerifier(deps: {
       revokedAt: row.revokedAt,
       tenantActive: row.status === 'active',
       rateLimit: tenantPolicyOf(row),
+      quota: tenantQuotaOf(row),
     }
   }
 

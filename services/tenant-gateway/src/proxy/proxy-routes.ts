@@ -13,6 +13,7 @@ import type { Config } from '../config.ts'
 import { errors } from '../errors.ts'
 import { type Bucket, dropRateLimitHeaders, type RateLimiter } from '../infra/rate-limit.ts'
 import type { TokenAudit } from '../infra/token-audit.ts'
+import type { QuotaStatus, QuotaTracker } from '../usage/quota-tracker.ts'
 import type { UsageSink } from '../usage/usage-sink.ts'
 import { limitedBody, type Overflow } from './body-limit.ts'
 import { createContextTokens } from './context-tokens.ts'
@@ -28,6 +29,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The signed x-gatehouse-context token sent to this request's upstream (request.caller, for it only). */
     contextToken: string | null
+    /** The tenant whose quota holds a unit for this request until it ends. */
+    quotaHeld: string | null
   }
 }
 
@@ -53,6 +56,7 @@ export interface ProxyOptions {
   tenants: TenantResolver
   limiter: RateLimiter
   usage: UsageSink
+  quotas: QuotaTracker
   audit: TokenAudit
   clock: Clock
 }
@@ -63,7 +67,7 @@ export interface ProxyOptions {
  * failures become problem+json quickly: 504 on timeout, 503 when unreachable.
  */
 export async function proxyRoutes(app: ServiceInstance, options: ProxyOptions) {
-  const { config, tenants, limiter } = options
+  const { config, tenants, limiter, quotas } = options
   const minted = app.metrics.counter('gateway_context_tokens_minted_total', 'Context tokens signed.', [
     'upstream',
   ])
@@ -107,6 +111,7 @@ export async function proxyRoutes(app: ServiceInstance, options: ProxyOptions) {
   // request.caller is the type service-kit declares for upstreams: the gateway resolves what they read back.
   app.decorateRequest('caller', null)
   app.decorateRequest('contextToken', null)
+  app.decorateRequest('quotaHeld', null)
 
   app.addHook('onRequest', async (request, reply) => {
     const { upstream, access: routeAccess } = request.routeOptions.config
@@ -121,12 +126,22 @@ export async function proxyRoutes(app: ServiceInstance, options: ProxyOptions) {
     if (access === 'tenant') {
       const resolved = await tenants.requireTenant(request.headers)
       caller = resolved.caller
+      // The quota before the rate limit: an in-memory check, and the refusal that lasts (until the next month).
+      // Reading one's own usage (GET /api/usage/*: summaries, alerts) stays open over quota; it is still metered.
+      if (!readsOwnUsage(upstream, request.method)) {
+        const exceeded = quotas.admit(resolved.caller.tenantId, resolved.quota)
+        if (exceeded) return sendServiceError(reply, usageExceeded(exceeded, options.clock()))
+        request.quotaHeld = resolved.caller.tenantId
+      }
       bucket = { key: `tenant:${resolved.caller.tenantId}`, name: 'tenant', policy: resolved.rateLimit }
     } else {
       caller = await tenants.optionalUser(request.headers)
       bucket = ipBucket(request)
     }
-    if (!(await limiter.consume(request, reply, bucket))) return reply
+    if (!(await limiter.consume(request, reply, bucket))) {
+      releaseQuota(request)
+      return reply
+    }
     // Real time, not the injected clock: upstreams check the token's expiry against their own clocks.
     request.contextToken = contextTokens.tokenFor(caller ?? ANONYMOUS, upstream, {
       id: request.id,
@@ -135,11 +150,24 @@ export async function proxyRoutes(app: ServiceInstance, options: ProxyOptions) {
     request.caller = caller ?? null
   })
 
+  const releaseQuota = (request: FastifyRequest) => {
+    if (request.quotaHeld === null) return
+    quotas.release(request.quotaHeld)
+    request.quotaHeld = null
+  }
+  app.addHook('onRequestAbort', async (request) => releaseQuota(request))
+
   // Exactly one usage event per forwarded request of a tenant, whatever the upstream answered.
   app.addHook('onResponse', async (request, reply) => {
     const { caller } = request
     const { upstream } = request.routeOptions.config
-    if (!caller?.tenantId || !request.contextToken || !upstream) return
+    if (!caller?.tenantId || !request.contextToken || !upstream) {
+      releaseQuota(request)
+      return
+    }
+    // Counted before the hold is released, in the same tick: the quota never sees the request as neither.
+    quotas.recorded(caller.tenantId)
+    releaseQuota(request)
     options.usage.record({
       id: randomUUID(),
       occurredAt: options.clock(),
@@ -230,4 +258,19 @@ export async function proxyRoutes(app: ServiceInstance, options: ProxyOptions) {
       }
     })
   }
+}
+
+/** 429 with Retry-After to the next UTC month; no RateLimit headers: they describe the rate limit, not this. */
+export function usageExceeded(status: QuotaStatus, now: Date) {
+  const retryAfter = Math.max(1, Math.ceil((status.resetsAt.getTime() - now.getTime()) / 1000))
+  return errors
+    .USAGE_EXCEEDED(
+      `This tenant has used its quota of ${status.limit} requests this month; it resets at ${status.resetsAt.toISOString()}.`,
+      { limit: status.limit, used: status.used, resetsAt: status.resetsAt.toISOString() },
+    )
+    .withHeaders({ 'retry-after': String(retryAfter) })
+}
+
+function readsOwnUsage(upstream: string, method: string): boolean {
+  return upstream === 'metering' && (method === 'GET' || method === 'HEAD')
 }

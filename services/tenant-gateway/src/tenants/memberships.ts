@@ -3,7 +3,7 @@ import { and, asc, eq } from 'drizzle-orm'
 import { clients, memberships } from '../db/schema/index.ts'
 import { errors } from '../errors.ts'
 import type { RateLimitPolicy } from '../infra/rate-limit.ts'
-import { tenantPolicyOf } from './plans.ts'
+import { type TenantQuota, tenantPolicyOf, tenantQuotaOf } from './plans.ts'
 
 export type Role = 'owner' | 'admin' | 'member'
 
@@ -20,6 +20,7 @@ export interface TenantAccess {
   role: Role
   tenantActive: boolean
   rateLimit: RateLimitPolicy
+  quota: TenantQuota
 }
 
 export async function findAccess(
@@ -34,6 +35,8 @@ export async function findAccess(
       plan: clients.plan,
       rateLimitMax: clients.rateLimitMax,
       rateLimitWindowMs: clients.rateLimitWindowMs,
+      monthlyRequestQuota: clients.monthlyRequestQuota,
+      usageAlertPercent: clients.usageAlertPercent,
     })
     .from(memberships)
     .innerJoin(clients, eq(clients.id, memberships.clientId))
@@ -45,6 +48,7 @@ export async function findAccess(
     role: row.role,
     tenantActive: row.status === 'active',
     rateLimit: tenantPolicyOf(row),
+    quota: tenantQuotaOf(row),
   }
 }
 

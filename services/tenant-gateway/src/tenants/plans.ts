@@ -19,3 +19,30 @@ export function tenantPolicyOf(tenant: {
   }
   return PLAN_LIMITS[tenant.plan]
 }
+
+/** Requests per UTC month, by plan; null: unlimited. */
+export const PLAN_QUOTAS: Record<Plan, number | null> = {
+  free: 100_000,
+  pro: 10_000_000,
+  enterprise: null,
+}
+
+/** What the gateway enforces of a tenant's monthly quota (issue 15). */
+export interface TenantQuota {
+  /** Requests per UTC month; null: unlimited. */
+  limit: number | null
+  /** The soft threshold in percent of `limit`; null: none (100% is always recorded). */
+  alertPercent: number | null
+}
+
+/** A tenant's quota: its override when set, else its plan's. */
+export function tenantQuotaOf(tenant: {
+  plan: Plan
+  monthlyRequestQuota: number | null
+  usageAlertPercent: number | null
+}): TenantQuota {
+  return {
+    limit: tenant.monthlyRequestQuota ?? PLAN_QUOTAS[tenant.plan],
+    alertPercent: tenant.usageAlertPercent,
+  }
+}

@@ -18,8 +18,19 @@ export const TenantView = Type.Object({
   status: Type.Union([Type.Literal('active'), Type.Literal('suspended')]),
   plan: Type.Union([Type.Literal('free'), Type.Literal('pro'), Type.Literal('enterprise')]),
   rateLimit: RateLimitView,
+  /** Requests per UTC month (the tenant's override, else the plan's); null: unlimited. */
+  monthlyRequestQuota: Type.Union([Type.Integer(), Type.Null()]),
+  /** The soft threshold in percent of the quota; null: none. */
+  usageAlertPercent: Type.Union([Type.Integer(), Type.Null()]),
   createdAt: Timestamp,
 })
+
+export const UsageAlertSetting = Type.Object({
+  usageAlertPercent: Type.Union([Type.Integer(), Type.Null()]),
+})
+
+// No null here (DELETE clears it): with type coercion, a 0 would be read as null and clear it silently.
+export const UsageAlertBody = Type.Object({ usageAlertPercent: Type.Integer({ minimum: 1, maximum: 100 }) })
 
 export const TenantWithRole = Type.Object({ ...TenantView.properties, role: Role })
 

@@ -3,8 +3,8 @@ import type { Clock, ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
 import type { InvalidationBus } from '../infra/invalidation.ts'
 import { requireRole } from './memberships.ts'
-import { TenantParams, TenantView, TenantWithRole } from './schemas.ts'
-import { createTenant, getTenant, listTenantsOf, setTenantStatus } from './tenants.ts'
+import { TenantParams, TenantView, TenantWithRole, UsageAlertBody, UsageAlertSetting } from './schemas.ts'
+import { createTenant, getTenant, listTenantsOf, setTenantStatus, setUsageAlertPercent } from './tenants.ts'
 
 export interface TenantRouteDeps {
   db: Database
@@ -60,4 +60,34 @@ export async function tenantRoutes(app: ServiceInstance, { db, clock, bus }: Ten
       },
     )
   }
+
+  // The soft usage alert (issue 15): owners and admins read and set it; the quota itself is the plan's or an
+  // operator's override (clients.monthly_request_quota), never the tenant's own to raise.
+  app.get(
+    '/:id/usage-alert',
+    { schema: { params: TenantParams, response: { 200: UsageAlertSetting } } },
+    async (request) => {
+      await requireRole(db, request.params.id, request.userId, 'admin')
+      const { usageAlertPercent } = await getTenant(db, request.params.id)
+      return { usageAlertPercent }
+    },
+  )
+
+  const setAlert = async (clientId: string, userId: string, percent: number | null) => {
+    await requireRole(db, clientId, userId, 'admin')
+    const tenant = await setUsageAlertPercent(db, clientId, percent)
+    // Cached keys and memberships carry the setting to the quota tracker: refreshed on every replica.
+    await bus.publish(tenant.id)
+    return { usageAlertPercent: tenant.usageAlertPercent }
+  }
+  app.put(
+    '/:id/usage-alert',
+    { schema: { params: TenantParams, body: UsageAlertBody, response: { 200: UsageAlertSetting } } },
+    async (request) => setAlert(request.params.id, request.userId, request.body.usageAlertPercent),
+  )
+  app.delete(
+    '/:id/usage-alert',
+    { schema: { params: TenantParams, response: { 200: UsageAlertSetting } } },
+    async (request) => setAlert(request.params.id, request.userId, null),
+  )
 }

@@ -4,7 +4,7 @@ import { clients, memberships } from '../db/schema/index.ts'
 import { errors } from '../errors.ts'
 import type { RateLimitPolicy } from '../infra/rate-limit.ts'
 import type { Role } from './memberships.ts'
-import { type Plan, tenantPolicyOf } from './plans.ts'
+import { type Plan, tenantPolicyOf, tenantQuotaOf } from './plans.ts'
 
 type ClientRow = typeof clients.$inferSelect
 
@@ -14,6 +14,9 @@ export interface TenantView {
   status: 'active' | 'suspended'
   plan: Plan
   rateLimit: RateLimitPolicy
+  /** Requests per UTC month (the override, else the plan's); null: unlimited. */
+  monthlyRequestQuota: number | null
+  usageAlertPercent: number | null
   createdAt: Date
 }
 
@@ -24,6 +27,8 @@ function tenantViewOf(row: ClientRow): TenantView {
     status: row.status,
     plan: row.plan,
     rateLimit: tenantPolicyOf(row),
+    monthlyRequestQuota: tenantQuotaOf(row).limit,
+    usageAlertPercent: row.usageAlertPercent,
     createdAt: row.createdAt,
   }
 }
@@ -69,6 +74,21 @@ export async function setTenantStatus(
   status: TenantView['status'],
 ): Promise<TenantView> {
   const [row] = await db.update(clients).set({ status }).where(eq(clients.id, clientId)).returning()
+  if (!row) throw errors.TENANT_NOT_FOUND()
+  return tenantViewOf(row)
+}
+
+/** The tenant's soft usage threshold (percent of its monthly quota), or none. */
+export async function setUsageAlertPercent(
+  db: Database,
+  clientId: string,
+  percent: number | null,
+): Promise<TenantView> {
+  const [row] = await db
+    .update(clients)
+    .set({ usageAlertPercent: percent })
+    .where(eq(clients.id, clientId))
+    .returning()
   if (!row) throw errors.TENANT_NOT_FOUND()
   return tenantViewOf(row)
 }

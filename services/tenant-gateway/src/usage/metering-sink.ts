@@ -1,6 +1,7 @@
 import { createBatcher, SERVICE_TOKEN_HEADER, signServiceToken } from '@gatehouse/service-kit'
 import type { FastifyBaseLogger } from 'fastify'
 import { Pool } from 'undici'
+import type { MeteringLane } from './metering-lane.ts'
 import type { UsageEvent, UsageSink } from './usage-sink.ts'
 
 export interface MeteringSinkOptions {
@@ -24,6 +25,10 @@ export interface MeteringSinkOptions {
   dropLogIntervalMs?: number
   /** The backoff jitter's source, [0, 1). */
   random?: () => number
+  /** Events metering has answered for (stored, duplicate or refused for good): the quota tracker's cue. */
+  onSettled?: (events: readonly { tenantId: string; occurredAt: string }[]) => void
+  /** Shared with the quota tracker: a batch is never in flight while it asks for month-to-date figures. */
+  lane?: MeteringLane
 }
 
 export interface MeteringSinkStats {
@@ -75,7 +80,10 @@ export function createMeteringSink(options: MeteringSinkOptions): MeteringSink {
   let lastUnreadableLog = Number.NEGATIVE_INFINITY
   let closing: Promise<void> | undefined
 
-  const send = async (events: MeteringEvent[]) => {
+  const send = (events: MeteringEvent[]) =>
+    options.lane ? options.lane.run(() => post(events)) : post(events)
+
+  const post = async (events: MeteringEvent[]) => {
     const token = await signServiceToken(options.internalSecret, {
       issuer: 'tenant-gateway',
       audience: 'metering',
@@ -97,6 +105,7 @@ export function createMeteringSink(options: MeteringSinkOptions): MeteringSink {
         const reasons = [...new Set(answer.rejected.map((event) => event.reason))]
         options.log.warn({ rejected: answer.rejected.length, reasons }, 'metering refused usage events')
       }
+      options.onSettled?.(events)
       return
     }
     if (PERMANENT_STATUSES.has(response.statusCode)) {
@@ -105,6 +114,7 @@ export function createMeteringSink(options: MeteringSinkOptions): MeteringSink {
         { status: response.statusCode, events: events.length },
         'metering refused a usage batch',
       )
+      options.onSettled?.(events)
       return
     }
     throw new MeteringUnavailable(response.statusCode)
