@@ -25,3 +25,13 @@ export function createTestClock(start = new Date()): TestClock {
   }
   return clock
 }
+
+/** The first instant of `at`'s UTC month (usage periods, quotas, monthly partitions). */
+export function utcMonthStart(at: Date): Date {
+  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1))
+}
+
+/** The first instant of the UTC month `months` after `at`'s. */
+export function addUtcMonths(at: Date, months: number): Date {
+  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + months, 1))
+}

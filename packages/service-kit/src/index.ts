@@ -17,7 +17,15 @@ export {
 } from './boot.ts'
 export type { Caller, TenantCaller } from './caller.ts'
 export { callerContext, requireTenantCaller } from './caller-context.ts'
-export { addSeconds, type Clock, createTestClock, systemClock, type TestClock } from './clock.ts'
+export {
+  addSeconds,
+  addUtcMonths,
+  type Clock,
+  createTestClock,
+  systemClock,
+  type TestClock,
+  utcMonthStart,
+} from './clock.ts'
 export {
   ConfigError,
   commonEnv,

@@ -1,7 +1,7 @@
 import type { Database } from '@gatehouse/db-kit'
+import { addUtcMonths, utcMonthStart } from '@gatehouse/service-kit'
 import { and, eq, gte, inArray, lt, sql } from 'drizzle-orm'
 import { usageRollupsHourly } from './db/schema/index.ts'
-import { addUtcMonths, utcMonthStart } from './partitions.ts'
 
 export interface TenantUsage {
   tenantId: string

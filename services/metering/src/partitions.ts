@@ -1,5 +1,5 @@
 import type { Database } from '@gatehouse/db-kit'
-import type { Clock } from '@gatehouse/service-kit'
+import { addUtcMonths, type Clock, utcMonthStart } from '@gatehouse/service-kit'
 import { sql } from 'drizzle-orm'
 import { selectRows } from './db/rows.ts'
 import { LATE_WINDOW_MS } from './windows.ts'
@@ -14,14 +14,6 @@ export interface PartitionKeeper {
   recheck(instants: readonly Date[]): Promise<boolean>
   /** Every month an event may be accepted for now, and `monthsAhead` more; answers the partitions it created. */
   ensureAhead(): Promise<string[]>
-}
-
-export function utcMonthStart(at: Date): Date {
-  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1))
-}
-
-export function addUtcMonths(at: Date, months: number): Date {
-  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + months, 1))
 }
 
 /**

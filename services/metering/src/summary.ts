@@ -1,8 +1,8 @@
 import type { Database } from '@gatehouse/db-kit'
+import { utcMonthStart } from '@gatehouse/service-kit'
 import { and, asc, eq, gte, lt, type SQL, sql } from 'drizzle-orm'
 import { usageRollupsHourly } from './db/schema/index.ts'
 import { errors } from './errors.ts'
-import { utcMonthStart } from './partitions.ts'
 
 export const GRANULARITIES = ['hour', 'day', 'month'] as const
 export type Granularity = (typeof GRANULARITIES)[number]

@@ -13,6 +13,8 @@ import {
 } from '@gatehouse/service-kit'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { SignJWT } from 'jose'
+import { buildApp as buildMetering } from '../../metering/src/app.ts'
+import { loadMeteringConfig } from '../../metering/src/config.ts'
 import { buildApp } from '../src/app.ts'
 import { type Config, loadTenantGatewayConfig } from '../src/config.ts'
 import type { UsageSink } from '../src/usage/usage-sink.ts'
@@ -191,4 +193,34 @@ function listen(server: Server): Promise<string> {
 
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()))
+}
+
+/** A database for a real metering app, migrated with metering's own migrations. */
+export function openMeteringDb(): Promise<TestDb> {
+  return createTestDb({
+    migrationsDir: new URL('../../metering/migrations', import.meta.url).pathname,
+    service: 'metering',
+  })
+}
+
+export interface MeteringServer {
+  app: ServiceInstance
+  url: string
+  port: number
+}
+
+/** The real metering app on a loopback port (0: any), for the gateway's usage sink and quota tracker. */
+export async function startMetering(
+  db: TestDb,
+  options: { clock?: Clock; port?: number } = {},
+): Promise<MeteringServer> {
+  const app = buildMetering({
+    config: loadMeteringConfig({ NODE_ENV: 'test', INTERNAL_SECRET, LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0' }),
+    db,
+    logger: false,
+    ...(options.clock ? { clock: options.clock } : {}),
+  })
+  await app.listen({ port: options.port ?? 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  return { app, url: `http://127.0.0.1:${port}`, port }
 }

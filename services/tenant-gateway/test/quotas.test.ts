@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
-import { createTestDb, type TestDb } from '@gatehouse/db-kit/testing'
+import type { TestDb } from '@gatehouse/db-kit/testing'
 import {
   createTestClock,
   SERVICE_TOKEN_HEADER,
@@ -10,8 +9,6 @@ import {
 } from '@gatehouse/service-kit'
 import { eq } from 'drizzle-orm'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp as buildMetering } from '../../metering/src/app.ts'
-import { loadMeteringConfig } from '../../metering/src/config.ts'
 import { clients } from '../src/db/schema/index.ts'
 import { createKey, createTenant, type TestUser, userOf } from './factories.ts'
 import {
@@ -19,38 +16,27 @@ import {
   type EchoUpstream,
   gateway,
   INTERNAL_SECRET,
+  type MeteringServer,
+  openMeteringDb,
   openTestDb,
   startAuthStub,
   startEchoUpstream,
+  startMetering,
 } from './fixtures.ts'
-
-const meteringMigrations = fileURLToPath(new URL('../../metering/migrations', import.meta.url))
 
 let gatewayDb: TestDb
 let meteringDb: TestDb
 let auth: AuthStub
 let bom: EchoUpstream
-let metering: { app: ServiceInstance; url: string; port: number }
+let metering: MeteringServer
 const running: ServiceInstance[] = []
-
-async function startMetering(clock?: TestClock, port = 0) {
-  const app = buildMetering({
-    config: loadMeteringConfig({ NODE_ENV: 'test', INTERNAL_SECRET, LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0' }),
-    db: meteringDb,
-    logger: false,
-    ...(clock ? { clock } : {}),
-  })
-  await app.listen({ port, host: '127.0.0.1' })
-  const address = app.server.address() as { port: number }
-  return { app, url: `http://127.0.0.1:${address.port}`, port: address.port }
-}
 
 beforeAll(async () => {
   gatewayDb = await openTestDb()
-  meteringDb = await createTestDb({ migrationsDir: meteringMigrations, service: 'metering' })
+  meteringDb = await openMeteringDb()
   auth = await startAuthStub()
   bom = await startEchoUpstream('bom-triggers')
-  metering = await startMetering()
+  metering = await startMetering(meteringDb)
 })
 afterEach(async () => {
   for (const app of running.splice(0).reverse()) await app.close()
@@ -279,7 +265,7 @@ describe('monthly request quotas', () => {
   })
 
   it('keeps the last known figures when metering is unreachable (fail open, local count)', async () => {
-    const flaky = await startMetering()
+    const flaky = await startMetering(meteringDb)
     const app = await gatewayTo({ METERING_URL: flaky.url })
     const acme = await tenantWithQuota(app, 8)
     await ingestDirectly(acme.id, 5)
@@ -291,7 +277,7 @@ describe('monthly request quotas', () => {
     // 5 from metering + 1 of its own: two more, counted here while metering cannot be asked.
     expect(await admittedUntilRefused(app, acme.key)).toBe(2)
     // Back on its port, so closing the gateway delivers what it holds.
-    const back = await startMetering(undefined, flaky.port)
+    const back = await startMetering(meteringDb, { port: flaky.port })
     running.unshift(back.app)
   })
 
@@ -328,7 +314,7 @@ describe('monthly request quotas', () => {
 
   it('starts again from zero when the UTC month turns (test clock)', async () => {
     const clock = createTestClock(new Date('2030-04-30T23:58:00.000Z'))
-    const ownMetering = await startMetering(clock)
+    const ownMetering = await startMetering(meteringDb, { clock })
     const app = await gatewayTo({ METERING_URL: ownMetering.url }, clock)
     try {
       const acme = await tenantWithQuota(app, 3, clock())

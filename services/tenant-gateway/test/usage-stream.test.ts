@@ -1,23 +1,19 @@
 import { createServer } from 'node:net'
-import { fileURLToPath } from 'node:url'
-import { createTestDb, type TestDb } from '@gatehouse/db-kit/testing'
+import type { TestDb } from '@gatehouse/db-kit/testing'
 import type { ServiceInstance } from '@gatehouse/service-kit'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp as buildMetering } from '../../metering/src/app.ts'
-import { loadMeteringConfig } from '../../metering/src/config.ts'
 import { createKey, createTenant, userOf } from './factories.ts'
 import {
   type AuthStub,
   type EchoUpstream,
   gateway,
-  INTERNAL_SECRET,
+  openMeteringDb,
   openTestDb,
   startAuthStub,
   startEchoUpstream,
+  startMetering,
   testConfig,
 } from './fixtures.ts'
-
-const meteringMigrations = fileURLToPath(new URL('../../metering/migrations', import.meta.url))
 
 let gatewayDb: TestDb
 let meteringDb: TestDb
@@ -27,7 +23,7 @@ const running: ServiceInstance[] = []
 
 beforeAll(async () => {
   gatewayDb = await openTestDb()
-  meteringDb = await createTestDb({ migrationsDir: meteringMigrations, service: 'metering' })
+  meteringDb = await openMeteringDb()
   auth = await startAuthStub()
   bom = await startEchoUpstream('bom-triggers')
 })
@@ -50,16 +46,10 @@ function freePort(): Promise<number> {
   })
 }
 
-async function startMetering(port = 0): Promise<string> {
-  const app = buildMetering({
-    config: loadMeteringConfig({ NODE_ENV: 'test', INTERNAL_SECRET }),
-    db: meteringDb,
-    logger: false,
-  })
-  await app.listen({ port, host: '127.0.0.1' })
+async function meteringUp(port = 0): Promise<string> {
+  const { app, url } = await startMetering(meteringDb, { port })
   running.push(app)
-  const address = app.server.address() as { port: number }
-  return `http://127.0.0.1:${address.port}`
+  return url
 }
 
 /** A gateway built as server.ts builds it: no usage sink passed, so USAGE_SINK decides. */
@@ -119,7 +109,7 @@ describe('the gateway usage stream', () => {
   })
 
   it('sends every keyed request to metering once, and /ready shows the stream', async () => {
-    const meteringUrl = await startMetering()
+    const meteringUrl = await meteringUp()
     const { app, tenantId, request } = await gatewayTo(meteringUrl, { USAGE_FLUSH_INTERVAL_MS: '50' })
     await request(25)
 
@@ -150,13 +140,13 @@ describe('the gateway usage stream', () => {
     expect(ready.json()).toMatchObject({ status: 'ready', usage: { buffered: 8, dropped: 2 } })
 
     // metering comes back on its port; graceful shutdown delivers what was held.
-    await startMetering(port)
+    await meteringUp(port)
     await app.close()
     expect(await storedRequests(tenantId)).toEqual({ events: 8, keys: 8 })
   })
 
   it('delivers on graceful shutdown what its interval has not sent yet', async () => {
-    const meteringUrl = await startMetering()
+    const meteringUrl = await meteringUp()
     const { app, tenantId, request } = await gatewayTo(meteringUrl, { USAGE_FLUSH_INTERVAL_MS: '60000' })
     await request(12)
     expect(await storedRequests(tenantId)).toEqual({ events: 0, keys: 0 })
@@ -166,7 +156,7 @@ describe('the gateway usage stream', () => {
   })
 
   it('discards usage and leaves /ready as it was with USAGE_SINK=discard', async () => {
-    const meteringUrl = await startMetering()
+    const meteringUrl = await meteringUp()
     const { app, tenantId, request } = await gatewayTo(meteringUrl, {
       USAGE_SINK: 'discard',
       USAGE_FLUSH_INTERVAL_MS: '50',

@@ -4,6 +4,7 @@ import {
   SERVICE_TOKEN_HEADER,
   ServiceError,
   type ServiceInstance,
+  utcMonthStart,
   verifyServiceToken,
 } from '@gatehouse/service-kit'
 import Type from 'typebox'
@@ -12,7 +13,6 @@ import { Metric, readGatewayEvent } from '../event-input.ts'
 import type { EventStore } from '../event-store.ts'
 import { countAnswers, ingestBatch } from '../ingest.ts'
 import { monthToDate } from '../month-to-date.ts'
-import { utcMonthStart } from '../partitions.ts'
 import { recordAlerts } from '../usage-alerts.ts'
 import { outcomeCounter } from './outcome-metrics.ts'
 import { batchBody, FieldErrors, RejectReason, Timestamp, Uuid } from './schemas.ts'

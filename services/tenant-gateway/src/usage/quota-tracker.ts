@@ -1,4 +1,4 @@
-import type { Clock, InternalClient } from '@gatehouse/service-kit'
+import { addUtcMonths, type Clock, type InternalClient, utcMonthStart } from '@gatehouse/service-kit'
 import type { FastifyBaseLogger } from 'fastify'
 import type { TenantQuota } from '../tenants/plans.ts'
 import type { MeteringLane } from './metering-lane.ts'
@@ -73,15 +73,7 @@ const METRIC = 'api.request'
 const TENANTS_PER_CALL = 1_000
 const WARNING_INTERVAL_MS = 10_000
 
-export function utcMonthStart(ms: number): number {
-  const at = new Date(ms)
-  return Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1)
-}
-
-function nextUtcMonth(monthStart: number): number {
-  const at = new Date(monthStart)
-  return Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1)
-}
+const monthStartOf = (ms: number): number => utcMonthStart(new Date(ms)).getTime()
 
 /**
  * Month-to-date use per tenant, never fetched on the request path: used = metering's count at the last snapshot
@@ -115,7 +107,7 @@ export function createQuotaTracker(options: QuotaTrackerOptions): QuotaTracker {
   const statusOf = (figures: TenantFigures, limit: number): QuotaStatus => ({
     limit,
     used: usedOf(figures),
-    resetsAt: new Date(nextUtcMonth(figures.period)),
+    resetsAt: addUtcMonths(new Date(figures.period), 1),
   })
 
   const scheduleSoon = (tenantId: string) => {
@@ -131,7 +123,7 @@ export function createQuotaTracker(options: QuotaTrackerOptions): QuotaTracker {
 
   /** The tenant's figures of the current month: a new month starts from zero and asks metering at once. */
   const figuresOf = (tenantId: string, now: number, quota?: TenantQuota): TenantFigures => {
-    const period = utcMonthStart(now)
+    const period = monthStartOf(now)
     let figures = tenants.get(tenantId)
     if (!figures) {
       figures = {
@@ -285,7 +277,7 @@ export function createQuotaTracker(options: QuotaTrackerOptions): QuotaTracker {
     settled(events) {
       for (const event of events) {
         const figures = tenants.get(event.tenantId)
-        if (figures && utcMonthStart(Date.parse(event.occurredAt)) === figures.period) figures.settled += 1
+        if (figures && monthStartOf(Date.parse(event.occurredAt)) === figures.period) figures.settled += 1
       }
     },
     status(tenantId, quota) {
