@@ -4,8 +4,9 @@
  * Ctrl-C stops them all.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
+import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { dataRoot as dataRootOf } from '@gatehouse/db-kit'
+import { dataRoot as dataRootOf, freshClusterImage } from '@gatehouse/db-kit'
 import {
   envStemOf,
   loadDevSecrets,
@@ -13,7 +14,8 @@ import {
   STARTUP_MESSAGE,
   type StartupStage,
   upstreamUrlEnvOf,
-} from '@gatehouse/service-kit'
+} from '@gatehouse/service-kit/launch'
+import { bundleServices } from './bundle-services.ts'
 
 const root = join(import.meta.dirname, '..')
 const dataRoot = dataRootOf(process.env)
@@ -38,34 +40,30 @@ const upstreamUrls = Object.fromEntries(
 const children = new Map<string, ChildProcess>()
 let stopping = false
 
-function startService(service: (typeof services)[number]): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(root, 'services', service.name, 'src', 'server.ts')],
-    {
-      cwd: join(root, 'services', service.name),
-      env: {
-        ...secrets,
-        ...process.env,
-        // The embedded default: each service on its own PGlite, whatever the shell exports.
-        DATABASE_URL: undefined,
-        NODE_ENV: process.env.NODE_ENV ?? 'development',
-        PORT: String(service.port),
-        DATA_DIR: join(dataRoot, service.name),
-        COOKIE_SECURE: process.env.COOKIE_SECURE ?? 'false',
-        LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-        // Embedded PGlite runs every query on the service's own event loop, so loop lag there is query time, not
-        // overload: shedding on it would refuse a developer's requests. Real deployments keep the threshold.
-        LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: process.env.LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS ?? '0',
-        // Upstreams are reached only through the gateway, which connects from 127.0.0.1: its X-Forwarded-For is
-        // the only one they believe (the client's address for per-IP limits and session lists).
-        ...(service.isGateway ? {} : { TRUST_PROXY: '127.0.0.1' }),
-        ...upstreamUrls,
-      },
-      // The IPC channel carries the service's startup progress (service-kit's reportStartup).
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+function startService(service: (typeof services)[number], bundle: string): ChildProcess {
+  const child = spawn(process.execPath, ['--enable-source-maps', bundle], {
+    cwd: join(root, 'services', service.name),
+    env: {
+      ...secrets,
+      ...process.env,
+      // The embedded default: each service on its own PGlite, whatever the shell exports.
+      DATABASE_URL: undefined,
+      NODE_ENV: process.env.NODE_ENV ?? 'development',
+      PORT: String(service.port),
+      DATA_DIR: join(dataRoot, service.name),
+      COOKIE_SECURE: process.env.COOKIE_SECURE ?? 'false',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      // Embedded PGlite runs every query on the service's own event loop, so loop lag there is query time, not
+      // overload: shedding on it would refuse a developer's requests. Real deployments keep the threshold.
+      LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: process.env.LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS ?? '0',
+      // Upstreams are reached only through the gateway, which connects from 127.0.0.1: its X-Forwarded-For is
+      // the only one they believe (the client's address for per-IP limits and session lists).
+      ...(service.isGateway ? {} : { TRUST_PROXY: '127.0.0.1' }),
+      ...upstreamUrls,
     },
-  )
+    // The IPC channel carries the service's startup progress (service-kit's reportStartup).
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  })
   const label = `[${service.name}]`.padEnd(17)
   const started = performance.now()
   child.on('message', (message: { type?: string } & StartupStage) => {
@@ -104,6 +102,14 @@ function progressLine(progress: StartupStage, seconds: string): string | undefin
   }
 }
 
+function isEmptyFolder(path: string): boolean {
+  try {
+    return readdirSync(path).length === 0
+  } catch {
+    return true
+  }
+}
+
 async function waitHealthy(port: number, prefix: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
@@ -133,8 +139,16 @@ const upstreams = services.filter((s) => !s.isGateway)
 const gateway = services.find((s) => s.isGateway)!
 const startedAt = performance.now()
 process.stdout.write(`starting ${services.length} services (data under ${dataRoot})\n`)
+const [bundles] = await Promise.all([
+  bundleServices(
+    root,
+    services.map((s) => s.name),
+  ),
+  // A new data folder starts from PGlite's fresh-cluster image: made here once, not by five processes at once.
+  services.some((s) => isEmptyFolder(join(dataRoot, s.name))) ? freshClusterImage() : undefined,
+])
 // All at once: the gateway needs no upstream to start (it reaches them per request).
-for (const service of services) startService(service)
+for (const service of services) startService(service, bundles.get(service.name)!)
 try {
   await Promise.all(services.map((s) => waitHealthy(s.port, s.prefix)))
 } catch (error) {

@@ -10,6 +10,7 @@ export {
   verifyMigrations,
 } from './migrate.ts'
 export { MigrationError } from './migration-error.ts'
+export { freshClusterImage } from './pglite-image.ts'
 export type { RawSql } from './raw-sql.ts'
 export { type CliOutput, runMigrationCli } from './run-cli.ts'
 export { resolveServiceDatabase, serviceDatabaseEnvVar } from './service-database.ts'

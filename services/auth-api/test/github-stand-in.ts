@@ -18,6 +18,8 @@ export interface GitHubStandIn {
   baseUrl: string
   /** The account that "signs in" at the next authorize. */
   user: GitHubUser
+  /** While set, the API path `path` answers `status` (GitHub having a bad day, or revoking the token). */
+  failing: { path: string; status: number } | undefined
   close(): Promise<void>
 }
 
@@ -66,6 +68,8 @@ export async function startGitHubStandIn(client: { id: string; secret: string })
       tokens.set(token, grant.user)
       return json(res, 200, { access_token: token, token_type: 'bearer', scope: 'read:user,user:email' })
     }
+    if (standIn.failing && url.pathname === standIn.failing.path)
+      return json(res, standIn.failing.status, { message: 'Server Error' })
     const user = tokens.get((req.headers.authorization ?? '').replace(/^Bearer /, ''))
     if (!user) return json(res, 401, { message: 'Bad credentials' })
     if (url.pathname === '/user') return json(res, 200, { id: user.id, login: user.login, name: user.name })

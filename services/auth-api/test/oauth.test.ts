@@ -262,6 +262,48 @@ describe('OIDC sign-in through the whole redirect dance', () => {
     expect(await db.db.select().from(identities).where(eq(identities.subject, 'sub-tampered'))).toEqual([])
   })
 
+  it('refuses an ID token signed with the provider’s own key but for another nonce, audience or issuer, or expired', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const cases: Array<[string, (claims: Record<string, unknown>) => void]> = [
+      ['nonce', (claims) => Object.assign(claims, { nonce: 'the-nonce-of-another-sign-in' })],
+      ['audience', (claims) => Object.assign(claims, { aud: 'another-client' })],
+      ['issuer', (claims) => Object.assign(claims, { iss: 'http://127.0.0.1:1' })],
+      ['expiry', (claims) => Object.assign(claims, { iat: now - 3600, exp: now - 600 })],
+    ]
+    oidc.resignIdToken = true
+    try {
+      // The control: signed again with nothing changed the token is good, so each refusal below is its claim's.
+      account('sub-resigned', uniqueEmail('resigned'))
+      oidc.tamperIdToken = () => {}
+      expect((await signIn(createBrowser(), 'sub-resigned')).end.url).toBe(`${returnBase}/home`)
+      for (const [claim, change] of cases) {
+        const subject = `sub-claim-${claim}`
+        account(subject, uniqueEmail(`claim-${claim}`))
+        oidc.tamperIdToken = change
+        const { end } = await signIn(createBrowser(), subject)
+        expect([claim, end.status]).toEqual([claim, 502])
+        expect([claim, problemOf(end).code]).toEqual([claim, 'AUTH_API_OAUTH_INVALID_ID_TOKEN'])
+        expect(await db.db.select().from(identities).where(eq(identities.subject, subject))).toEqual([])
+      }
+    } finally {
+      oidc.tamperIdToken = undefined
+      oidc.resignIdToken = false
+    }
+  })
+
+  it('answers 503 with Retry-After when the provider’s token endpoint fails with a 5xx', async () => {
+    account('sub-token-5xx', uniqueEmail('token-5xx'))
+    oidc.failing = { path: '/token', status: 500 }
+    try {
+      const { end } = await signIn(createBrowser(), 'sub-token-5xx')
+      expect(end.status).toBe(503)
+      expect(problemOf(end).code).toBe('AUTH_API_OAUTH_PROVIDER_UNAVAILABLE')
+      expect(end.headers.get('retry-after')).toBe('30')
+    } finally {
+      oidc.failing = undefined
+    }
+  })
+
   it('answers 503 with Retry-After when the provider is down, at the callback and at the start', async () => {
     account('sub-down', uniqueEmail('down'))
     const browser = createBrowser()
@@ -328,6 +370,43 @@ describe('return URLs, providers and linking', () => {
     expect(cookie).toMatch(/oauth_state=[^;]+; Max-Age=600; Path=\/api\/auth\/oauth; HttpOnly; SameSite=Lax/)
   })
 
+  it('refuses a state cookie that has expired, was altered, or was sealed for another provider', async () => {
+    const start = async () => {
+      const response = await t.app.inject({ method: 'GET', url: '/api/auth/oauth/corp' })
+      expect(response.statusCode).toBe(302)
+      const state = new URL(response.headers.location as string).searchParams.get('state') as string
+      const cookie = /oauth_state=([^;]+)/.exec(String(response.headers['set-cookie']))?.[1] as string
+      return { state, cookie }
+    }
+    const callback = async (
+      provider: string,
+      { state, cookie }: { state: string; cookie: string },
+      answer: Record<string, string> = { code: 'a-code-never-issued' },
+    ) => {
+      const query = new URLSearchParams({ ...answer, state, iss: oidc.issuer })
+      const response = await t.app.inject({
+        method: 'GET',
+        url: `/api/auth/oauth/${provider}/callback?${query}`,
+        cookies: { oauth_state: cookie },
+      })
+      expect(response.statusCode).toBe(400)
+      return response.json().code
+    }
+    // The control: a fresh cookie passes the state check, and the provider refuses the made-up code.
+    expect(await callback('corp', await start())).toBe('AUTH_API_OAUTH_CODE_REJECTED')
+    // And the person cancelling at the provider.
+    expect(await callback('corp', await start(), { error: 'access_denied' })).toBe('AUTH_API_OAUTH_DENIED')
+
+    const altered = await start()
+    const flipped = altered.cookie[20] === 'A' ? 'B' : 'A'
+    const cookie = `${altered.cookie.slice(0, 20)}${flipped}${altered.cookie.slice(21)}`
+    expect(await callback('corp', { ...altered, cookie })).toBe('AUTH_API_OAUTH_STATE_INVALID')
+    expect(await callback('github', await start())).toBe('AUTH_API_OAUTH_STATE_INVALID')
+    const expired = await start()
+    t.clock.advance(600_000 + 1000)
+    expect(await callback('corp', expired)).toBe('AUTH_API_OAUTH_STATE_INVALID')
+  })
+
   it('links a second identity to the signed-in account, and refuses unlinking the last way in', async () => {
     account('sub-main', uniqueEmail('main'))
     const browser = createBrowser()
@@ -365,6 +444,10 @@ describe('return URLs, providers and linking', () => {
     expect(done.url).toBe(`${returnBase}/settings?linked=corp`)
     const linked = await list()
     expect(linked.identities).toHaveLength(2)
+    // Seed 003's columns keep the first identity.
+    const owner = (await me(t.app, grant.accessToken)).json().user.id
+    const firstKept = { oauthProvider: 'corp', oauthId: 'sub-main' }
+    expect((await db.db.select().from(users).where(eq(users.id, owner)))[0]).toMatchObject(firstKept)
 
     const work = linked.identities.find((identity: { email: string }) => identity.email.startsWith('work'))
     const unlinked = await t.app.inject({
@@ -374,6 +457,7 @@ describe('return URLs, providers and linking', () => {
     })
     expect(unlinked.statusCode).toBe(204)
     expect((await list()).identities).toHaveLength(1)
+    expect((await db.db.select().from(users).where(eq(users.id, owner)))[0]).toMatchObject(firstKept)
     const userId = (await me(t.app, grant.accessToken)).json().user.id
     expect(await auditEventsOf(db.db, userId)).toEqual(
       expect.arrayContaining(['OAUTH_LINKED', 'OAUTH_UNLINKED']),
@@ -461,6 +545,29 @@ describe('GitHub (plain OAuth 2)', () => {
     const end = await signInWithGitHub(createBrowser())
     expect(end.status).toBe(409)
     expect(problemOf(end).code).toBe('AUTH_API_OAUTH_EMAIL_NOT_VERIFIED')
+  })
+
+  it('answers 503 when the GitHub API fails, and 502 when it refuses the token', async () => {
+    github.user = {
+      id: 6161,
+      login: 'unlucky',
+      name: 'Bad Day',
+      emails: [{ email: uniqueEmail('gh-bad-day'), primary: true, verified: true }],
+    }
+    try {
+      github.failing = { path: '/user/emails', status: 502 }
+      const down = await signInWithGitHub(createBrowser())
+      expect(down.status).toBe(503)
+      expect(problemOf(down).code).toBe('AUTH_API_OAUTH_PROVIDER_UNAVAILABLE')
+      expect(down.headers.get('retry-after')).toBe('30')
+      github.failing = { path: '/user', status: 401 }
+      const refused = await signInWithGitHub(createBrowser())
+      expect(refused.status).toBe(502)
+      expect(problemOf(refused).code).toBe('AUTH_API_OAUTH_PROVIDER_ERROR')
+    } finally {
+      github.failing = undefined
+    }
+    expect(await db.db.select().from(identities).where(eq(identities.subject, '6161'))).toEqual([])
   })
 })
 

@@ -1,3 +1,4 @@
+import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto'
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Provider from 'oidc-provider'
@@ -19,8 +20,14 @@ export const CLIENT_SECRET = 'gatehouse-test-client-secret-0123456789'
 export interface OidcHarness {
   issuer: string
   accounts: Map<string, ProviderAccount>
-  /** While set, the token endpoint's ID token has its payload changed by this, its signature kept. */
+  /**
+   * While set, the token endpoint's ID token has its payload changed by this: its signature kept (a forgery), or,
+   * with `resignIdToken`, signed again with the provider's own key (a valid signature over wrong claims).
+   */
   tamperIdToken: ((claims: Record<string, unknown>) => void) | undefined
+  resignIdToken: boolean
+  /** While set, requests whose path starts with `path` get `status` from the proxy instead of the provider. */
+  failing: { path: string; status: number } | undefined
   /** Refuses connections on the issuer's port until up(). */
   down(): Promise<void>
   up(): Promise<void>
@@ -39,7 +46,11 @@ export async function startOidcProvider(options: { redirectUris: string[] }): Pr
   const issuerPort = await freePort()
   const issuer = `http://127.0.0.1:${issuerPort}`
   const accounts = new Map<string, ProviderAccount>()
+  // The provider's signing key, known here so a test can sign an ID token the JWKS vouches for.
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const signingJwk = { ...privateKey.export({ format: 'jwk' }), kid: 'harness-rs256', use: 'sig', alg: 'RS256' }
   const provider = new Provider(issuer, {
+    jwks: { keys: [signingJwk] },
     clients: [
       {
         client_id: CLIENT_ID,
@@ -73,6 +84,8 @@ export async function startOidcProvider(options: { redirectUris: string[] }): Pr
     issuer,
     accounts,
     tamperIdToken: undefined,
+    resignIdToken: false,
+    failing: undefined,
     down: () => closeServer(front),
     up: async () => {
       front = proxy()
@@ -86,6 +99,13 @@ export async function startOidcProvider(options: { redirectUris: string[] }): Pr
 
   const proxy = () =>
     createServer((incoming, outgoing) => {
+      const failing = harness.failing
+      if (failing && incoming.url?.startsWith(failing.path)) {
+        incoming.resume()
+        outgoing.writeHead(failing.status, { 'content-type': 'application/json' })
+        outgoing.end(JSON.stringify({ error: 'server_error' }))
+        return
+      }
       const upstream = httpRequest(
         {
           host: '127.0.0.1',
@@ -102,7 +122,8 @@ export async function startOidcProvider(options: { redirectUris: string[] }): Pr
             return
           }
           readAll(answer).then((body) => {
-            const tampered = Buffer.from(tamperIdToken(body.toString('utf8'), tamper))
+            const key = harness.resignIdToken ? privateKey : undefined
+            const tampered = Buffer.from(tamperIdToken(body.toString('utf8'), tamper, key))
             outgoing.writeHead(answer.statusCode ?? 502, {
               ...answer.headers,
               'content-length': tampered.length,
@@ -119,14 +140,22 @@ export async function startOidcProvider(options: { redirectUris: string[] }): Pr
   return harness
 }
 
-function tamperIdToken(json: string, change: (claims: Record<string, unknown>) => void): string {
+function tamperIdToken(
+  json: string,
+  change: (claims: Record<string, unknown>) => void,
+  resignWith: KeyObject | undefined,
+): string {
   const body = JSON.parse(json) as { id_token?: string }
   if (!body.id_token) return json
   const [header, payload, signature] = body.id_token.split('.') as [string, string, string]
   const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
   change(claims)
   const forged = Buffer.from(JSON.stringify(claims)).toString('base64url')
-  return JSON.stringify({ ...body, id_token: `${header}.${forged}.${signature}` })
+  // RS256: RSASSA-PKCS1-v1_5 over SHA-256, node's default padding for an RSA key.
+  const signed = resignWith
+    ? sign('sha256', Buffer.from(`${header}.${forged}`), resignWith).toString('base64url')
+    : signature
+  return JSON.stringify({ ...body, id_token: `${header}.${forged}.${signed}` })
 }
 
 async function readAll(stream: IncomingMessage): Promise<Buffer> {

@@ -125,6 +125,28 @@ describe('POST /api/auth/password-reset', () => {
   })
 })
 
+describe('password reset rate limit', () => {
+  it('limits reset requests per address with the shared 429, known and unknown addresses alike', async () => {
+    const limited = await startTestApp(db, { env: { SMTP_URL: smtp.url, RATE_LIMIT_MAIL_PER_ACCOUNT: '2' } })
+    try {
+      const known = (await register(limited.app)).email
+      for (const email of [known, uniqueEmail('flood')]) {
+        const statuses: number[] = []
+        for (let i = 0; i < 3; i++)
+          statuses.push((await postJson(limited.app, '/api/auth/password-reset', { email })).statusCode)
+        expect([email, statuses]).toEqual([email, [202, 202, 429]])
+      }
+      const refused = await postJson(limited.app, '/api/auth/password-reset', { email: known.toUpperCase() })
+      expect(refused.json().code).toBe('AUTH_API_RATE_LIMITED')
+      expect(refused.headers['ratelimit-policy']).toBe('"password-reset-account";q=2;w=3600')
+      await limited.app.backgroundTasks.drain()
+      expect(smtp.mails.filter(resetMail(known))).toHaveLength(2)
+    } finally {
+      await limited.app.close()
+    }
+  })
+})
+
 describe('the daily cleanup', () => {
   it('deletes used and expired reset links, keeping live ones', async () => {
     const user = await register(t.app)

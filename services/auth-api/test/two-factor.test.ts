@@ -1,8 +1,8 @@
 import { openPoolConnections, type TestDb } from '@gatehouse/db-kit/testing'
 import { createTestClock } from '@gatehouse/service-kit'
-import { eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { twoFactorBackupCodes, users } from '../src/db/schema/index.ts'
+import { auditLogs, twoFactorBackupCodes, users } from '../src/db/schema/index.ts'
 import { createTwoFactorSecretBox } from '../src/two-factor/secret-box.ts'
 import { totpCode, totpStep } from '../src/two-factor/totp.ts'
 import { auditEventsOf, bearer, login, me, PASSWORD, postJson, register } from './factories.ts'
@@ -353,17 +353,25 @@ describe('managing two-factor', () => {
 })
 
 describe.runIf(process.env.TEST_DATABASE_URL)('two-factor under concurrency (PostgreSQL)', () => {
-  it('opens one session for two concurrent redemptions of one challenge', async () => {
+  it('opens one session for two concurrent redemptions of one challenge, and spends only the winner’s code', async () => {
     const user = await userWithTwoFactor()
     const { mfaToken } = (await passwordStep(user.email)).json()
+    const codes = { totp: totpCode(user.secret, t.clock()), backup_code: user.backupCodes[0] as string }
     await openPoolConnections(db, 2)
-    const answers = await Promise.all([
-      verify(mfaToken, totpCode(user.secret, t.clock())),
-      verify(mfaToken, user.backupCodes[0] as string),
-    ])
+    const answers = await Promise.all([verify(mfaToken, codes.totp), verify(mfaToken, codes.backup_code)])
     expect(answers.map((answer) => answer.statusCode).sort()).toEqual([200, 401])
-    const logins = (await auditEventsOf(db.db, user.user.id)).filter((event) => event === 'LOGIN_SUCCESS')
+    expect(answers.find((answer) => answer.statusCode === 401)?.json().code).toBe(
+      'AUTH_API_MFA_CHALLENGE_INVALID',
+    )
+    const logins = await db.db
+      .select({ details: auditLogs.details })
+      .from(auditLogs)
+      .where(and(eq(auditLogs.userId, user.user.id), eq(auditLogs.eventType, 'LOGIN_SUCCESS')))
     expect(logins).toHaveLength(1)
+    // The losing request found the challenge spent before checking its code: that code still signs in.
+    const won = (logins[0]?.details as { secondFactor: 'totp' | 'backup_code' }).secondFactor
+    const unspent = won === 'totp' ? codes.backup_code : codes.totp
+    expect((await verify((await passwordStep(user.email)).json().mfaToken, unspent)).statusCode).toBe(200)
   })
 
   it('spends one backup code once across two concurrent challenges', async () => {

@@ -9,6 +9,7 @@ import {
   taskCosts,
   tasks,
 } from './db/schema/index.ts'
+import { executePrepared, PREPARED_MAX_ROWS, prepared, preparedUpTo } from './db/prepared.ts'
 import type { MaterialFacts, TaskFacts } from './engine/event-context.ts'
 import type { TaskStatus } from './vocabulary.ts'
 
@@ -33,11 +34,14 @@ export function materialFacts(material: MaterialFacts): MaterialFacts {
  * computed from the BOM always sees every line committed before it.
  */
 export async function lockTask(tx: Database, tenantId: string, taskId: string): Promise<Task | undefined> {
-  const [task] = await tx
-    .select()
-    .from(tasks)
-    .where(and(eq(tasks.tenantId, tenantId), eq(tasks.id, taskId)))
-    .for('update')
+  const [task] = await prepared(
+    tx
+      .select()
+      .from(tasks)
+      .where(and(eq(tasks.tenantId, tenantId), eq(tasks.id, taskId)))
+      .for('update'),
+    'lock_task',
+  )
   return task
 }
 
@@ -56,16 +60,19 @@ export async function materialOnTask(
   taskId: string,
   by: { sku: string } | { id: string },
 ): Promise<{ material: Material; line: TaskBomItem | undefined } | undefined> {
-  const [row] = await tx
-    .select({ material: materials, line: taskBomItems })
-    .from(materials)
-    .leftJoin(taskBomItems, and(eq(taskBomItems.materialId, materials.id), eq(taskBomItems.taskId, taskId)))
-    .where(
-      and(
-        eq(materials.tenantId, tenantId),
-        'sku' in by ? eq(materials.sku, by.sku) : eq(materials.id, by.id),
+  const [row] = await prepared(
+    tx
+      .select({ material: materials, line: taskBomItems })
+      .from(materials)
+      .leftJoin(taskBomItems, and(eq(taskBomItems.materialId, materials.id), eq(taskBomItems.taskId, taskId)))
+      .where(
+        and(
+          eq(materials.tenantId, tenantId),
+          'sku' in by ? eq(materials.sku, by.sku) : eq(materials.id, by.id),
+        ),
       ),
-    )
+    'material_on_task',
+  )
   return row && { material: row.material, line: row.line ?? undefined }
 }
 
@@ -81,11 +88,15 @@ export async function materialsOnTask(
   taskId: string,
   skus: readonly string[],
 ): Promise<Map<string, MaterialOnTask>> {
-  const rows = await tx
-    .select({ material: materials, line: taskBomItems })
-    .from(materials)
-    .leftJoin(taskBomItems, and(eq(taskBomItems.materialId, materials.id), eq(taskBomItems.taskId, taskId)))
-    .where(and(eq(materials.tenantId, tenantId), inArray(materials.sku, [...skus])))
+  const rows = await preparedUpTo(
+    tx
+      .select({ material: materials, line: taskBomItems })
+      .from(materials)
+      .leftJoin(taskBomItems, and(eq(taskBomItems.materialId, materials.id), eq(taskBomItems.taskId, taskId)))
+      .where(and(eq(materials.tenantId, tenantId), inArray(materials.sku, [...skus]))),
+    'materials_on_task',
+    skus.length,
+  )
   return new Map(
     rows.map((row) => [row.material.sku, { material: row.material, line: row.line ?? undefined }]),
   )
@@ -97,10 +108,11 @@ export async function materialsOnTask(
  * through unserialized.
  */
 async function changeBom(tx: Database, taskId: string, change: SQL, now: Date, lines = 1) {
-  await tx.execute(sql`
+  const statement = sql`
     with changed as (${change})
     update ${tasks} set bom_version = bom_version + ${lines}::int, updated_at = ${now.toISOString()}::timestamptz
-    where id = ${taskId}`)
+    where id = ${taskId}`
+  await executePrepared(tx, lines <= PREPARED_MAX_ROWS ? 'change_bom' : undefined, statement)
 }
 
 export interface NewLine {
@@ -185,26 +197,29 @@ export async function recalculateCost(
       (${subtotal} * (1 + ${markupPercent}::numeric / 100))::numeric(18, 4), count(*)::int,
       (select ${tasks.bomVersion} from ${tasks} where ${tasks.id} = ${taskId}), ${now.toISOString()}::timestamptz
     from ${taskBomItems} where ${taskBomItems.tenantId} = ${tenantId} and ${taskBomItems.taskId} = ${taskId}`
-  const [row] = await tx
-    .insert(taskCosts)
-    .select(totals)
-    .onConflictDoUpdate({
-      target: taskCosts.taskId,
-      set: {
-        materialsTotal: sql`excluded.materials_total`,
-        markupPercent: sql`excluded.markup_percent`,
-        total: sql`excluded.total`,
-        itemCount: sql`excluded.item_count`,
-        bomVersion: sql`excluded.bom_version`,
-        calculatedAt: sql`excluded.calculated_at`,
-      },
-    })
-    .returning({
-      materialsTotal: sql<string>`${taskCosts.materialsTotal}::text`,
-      markupPercent: sql<string>`${taskCosts.markupPercent}::text`,
-      total: sql<string>`${taskCosts.total}::text`,
-      itemCount: taskCosts.itemCount,
-    })
+  const [row] = await prepared(
+    tx
+      .insert(taskCosts)
+      .select(totals)
+      .onConflictDoUpdate({
+        target: taskCosts.taskId,
+        set: {
+          materialsTotal: sql`excluded.materials_total`,
+          markupPercent: sql`excluded.markup_percent`,
+          total: sql`excluded.total`,
+          itemCount: sql`excluded.item_count`,
+          bomVersion: sql`excluded.bom_version`,
+          calculatedAt: sql`excluded.calculated_at`,
+        },
+      })
+      .returning({
+        materialsTotal: sql<string>`${taskCosts.materialsTotal}::text`,
+        markupPercent: sql<string>`${taskCosts.markupPercent}::text`,
+        total: sql<string>`${taskCosts.total}::text`,
+        itemCount: taskCosts.itemCount,
+      }),
+    'recalculate_cost',
+  )
   if (!row) throw new Error('the cost upsert returned no row')
   return row
 }
@@ -238,8 +253,8 @@ export interface BomLineView {
   addedAt: Date
 }
 
-export async function bomLines(tx: Database, tenantId: string, taskId: string): Promise<BomLineView[]> {
-  return tx
+export function bomLines(tx: Database, tenantId: string, taskId: string): Promise<BomLineView[]> {
+  const query = tx
     .select({
       materialId: taskBomItems.materialId,
       sku: materials.sku,
@@ -255,6 +270,7 @@ export async function bomLines(tx: Database, tenantId: string, taskId: string): 
     .innerJoin(materials, eq(materials.id, taskBomItems.materialId))
     .where(and(eq(taskBomItems.tenantId, tenantId), eq(taskBomItems.taskId, taskId)))
     .orderBy(asc(taskBomItems.createdAt), asc(materials.sku))
+  return prepared(query, 'bom_lines')
 }
 
 export interface TaskView {
@@ -274,11 +290,18 @@ export async function taskView(
   tenantId: string,
   taskId: string,
 ): Promise<TaskView | undefined> {
-  const [row] = await tx
-    .select({ task: tasks, cost: taskCosts })
-    .from(tasks)
-    .leftJoin(taskCosts, eq(taskCosts.taskId, tasks.id))
-    .where(and(eq(tasks.tenantId, tenantId), eq(tasks.id, taskId)))
+  // Both reads at once: postgres.js pipelines prepared statements, so they cost one round trip.
+  const [[row], lines] = await Promise.all([
+    prepared(
+      tx
+        .select({ task: tasks, cost: taskCosts })
+        .from(tasks)
+        .leftJoin(taskCosts, eq(taskCosts.taskId, tasks.id))
+        .where(and(eq(tasks.tenantId, tenantId), eq(tasks.id, taskId))),
+      'task_view',
+    ),
+    bomLines(tx, tenantId, taskId),
+  ])
   if (!row) return undefined
   const { task, cost } = row
   return {
@@ -289,7 +312,7 @@ export async function taskView(
     createdAt: task.createdAt,
     updatedAt: task.updatedAt,
     completedAt: task.completedAt,
-    materials: await bomLines(tx, tenantId, taskId),
+    materials: lines,
     cost: cost
       ? {
           materialsTotal: cost.materialsTotal,

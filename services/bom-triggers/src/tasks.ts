@@ -1,6 +1,7 @@
 import type { Database } from '@gatehouse/db-kit'
 import { and, desc, eq, lt, or } from 'drizzle-orm'
 import { lockTask, type TaskView, taskFacts, taskView } from './bom.ts'
+import { prepared } from './db/prepared.ts'
 import { type Task, tasks } from './db/schema/index.ts'
 import { type EngineDeps, type Fire, runOperation, type TriggerRun } from './engine/chain.ts'
 import { errors } from './errors.ts'
@@ -52,10 +53,13 @@ export async function createTask(
 ): Promise<OperationResult> {
   const { result, runs } = await runOperation(db, engine, tenantId, async (tx, fire, now) => {
     const status = input.status ?? 'PENDING'
-    const [task] = await tx
-      .insert(tasks)
-      .values({ tenantId, title: input.title, type: input.type, status, createdAt: now, updatedAt: now })
-      .returning()
+    const [task] = await prepared(
+      tx
+        .insert(tasks)
+        .values({ tenantId, title: input.title, type: input.type, status, createdAt: now, updatedAt: now })
+        .returning(),
+      'insert_task',
+    )
     if (!task) throw new Error('insert returned no row')
     await fire({ event: 'ON_TASK_CREATE', task: taskFacts(task) })
     return viewOf(tx, tenantId, task.id)

@@ -6,7 +6,7 @@ import { mfaChallenges, type User, users } from '../db/schema/index.ts'
 import { errors } from '../errors.ts'
 import { mintOneTimeToken, parseOneTimeToken, secretMatches } from '../one-time-tokens.ts'
 import { type OpenedSession, openSession } from '../sessions.ts'
-import { type TwoFactorDeps, verifySecondFactor } from './two-factor.ts'
+import { checkSecondFactor, rejectCode, type TwoFactorDeps } from './two-factor.ts'
 
 export interface IssuedChallenge {
   token: string
@@ -43,9 +43,10 @@ const invalidChallenge = () =>
   errors.MFA_CHALLENGE_INVALID('The sign-in challenge is unknown, expired or used; sign in again.')
 
 /**
- * The second step: a valid code for the challenge's user opens the session, once. The code is checked first (a
- * wrong one leaves the challenge usable until it expires or the lockout starts); the challenge is then spent
- * in the transaction that opens the session, so two concurrent redemptions open one session.
+ * The second step: a valid code for the challenge's user opens the session, once. The challenge row is locked
+ * first and stays locked until the session is open: a concurrent redemption of the same challenge waits, then
+ * finds it spent, and spends no code of its own. A wrong code leaves the challenge usable (until it expires or
+ * the lockout starts): the check is answered inside, and counted after, the transaction.
  */
 export async function completeMfaChallenge(
   db: Database,
@@ -68,11 +69,10 @@ export async function completeMfaChallenge(
   )
     throw invalidChallenge()
   const { user, challenge } = found
-  const secondFactor = await verifySecondFactor(db, deps, { user, now, client, code: input.code })
-  const session = await db.transaction(async (tx) => {
-    const [spent] = await tx
-      .update(mfaChallenges)
-      .set({ usedAt: now })
+  const outcome = await db.transaction(async (tx) => {
+    const [live] = await tx
+      .select({ id: mfaChallenges.id })
+      .from(mfaChallenges)
       .where(
         and(
           eq(mfaChallenges.id, challenge.id),
@@ -80,15 +80,20 @@ export async function completeMfaChallenge(
           gt(mfaChallenges.expiresAt, now),
         ),
       )
-      .returning({ id: mfaChallenges.id })
-    if (!spent) throw invalidChallenge()
-    return openSession(tx, {
+      .for('update')
+    if (!live) throw invalidChallenge()
+    const checked = await checkSecondFactor(tx, deps, { user, now, client, code: input.code })
+    if (!checked.ok) return checked
+    await tx.update(mfaChallenges).set({ usedAt: now }).where(eq(mfaChallenges.id, challenge.id))
+    const session = await openSession(tx, {
       userId: user.id,
       client,
       now,
       ttlSeconds: input.sessionTtlSeconds,
-      audit: { event: 'LOGIN_SUCCESS', details: { method: challenge.firstFactor, secondFactor } },
+      audit: { event: 'LOGIN_SUCCESS', details: { method: challenge.firstFactor, secondFactor: checked.factor } },
     })
+    return { ok: true as const, session }
   })
-  return { user, session }
+  if (!outcome.ok) return rejectCode(db, deps, { user, now, client }, outcome.reason)
+  return { user, session: outcome.session }
 }

@@ -97,16 +97,19 @@ export async function confirmTotpEnrollment(
   return codes
 }
 
+/** A code's verdict: the factor it proved, or why it was refused (not yet counted as a failure). */
+export type CodeCheck = { ok: true; factor: SecondFactor } | { ok: false; reason: string }
+
 /**
  * A TOTP code (not one of a time step already used: replay protection in one conditional UPDATE) or an unused
- * backup code (spent in one conditional UPDATE). Wrong, replayed and spent codes count towards the two-factor
- * lockout, which refuses every code while it lasts.
+ * backup code (spent in one conditional UPDATE). A refusal is only answered, not counted: the caller counts it
+ * with `rejectCode`, outside any transaction it runs this in (a rolled-back failure would not count).
  */
-export async function verifySecondFactor(
+export async function checkSecondFactor(
   db: Database,
   deps: TwoFactorDeps,
   input: Acting & { code: string },
-): Promise<SecondFactor> {
+): Promise<CodeCheck> {
   const { user, now, client } = input
   const box = boxOf(deps)
   if (!isTwoFactorEnabled(user)) throw errors.TWO_FACTOR_NOT_ENABLED('Two-factor authentication is off.')
@@ -131,7 +134,7 @@ export async function verifySecondFactor(
         and(eq(users.id, user.id), or(isNull(users.twoFactorLastStep), lt(users.twoFactorLastStep, step))),
       )
       .returning({ id: users.id })
-    if (accepted) return 'totp'
+    if (accepted) return { ok: true, factor: 'totp' }
     reason = 'replayed_code'
   }
   const backupCode = normalizeBackupCode(code)
@@ -149,12 +152,33 @@ export async function verifySecondFactor(
         userId: user.id,
         details: { remaining: spent },
       })
-      return 'backup_code'
+      return { ok: true, factor: 'backup_code' }
     }
     reason = 'unknown_backup_code'
   }
-  await recordCodeFailure(db, deps, input, reason)
+  return { ok: false, reason }
+}
+
+/** Counts a refused code towards the two-factor lockout, and answers the refusal. */
+export async function rejectCode(
+  db: Database,
+  deps: TwoFactorDeps,
+  acting: Acting,
+  reason: string,
+): Promise<never> {
+  await recordCodeFailure(db, deps, acting, reason)
   throw errors.INVALID_TWO_FACTOR_CODE('The code is wrong, already used, or from another time step.')
+}
+
+/** checkSecondFactor, a refusal counted and thrown. Wrong, replayed and spent codes count towards the lockout. */
+export async function verifySecondFactor(
+  db: Database,
+  deps: TwoFactorDeps,
+  input: Acting & { code: string },
+): Promise<SecondFactor> {
+  const checked = await checkSecondFactor(db, deps, input)
+  if (checked.ok) return checked.factor
+  return rejectCode(db, deps, input, checked.reason)
 }
 
 /** Turns two-factor off (the caller has checked the password); the secret and the backup codes are deleted. */

@@ -5,6 +5,7 @@ import { eq } from 'drizzle-orm'
 import type { ActionScope } from '../actions/action.ts'
 import { ACTIONS, ActionError, type Applied, type Planned } from '../actions/index.ts'
 import { insertLine, insertLines, type MaterialOnTask, materialsOnTask, type NewLine } from '../bom.ts'
+import { preparedUpTo } from '../db/prepared.ts'
 import { bomTriggerLogs, tasks } from '../db/schema/index.ts'
 import { errors } from '../errors.ts'
 import type { ActionType, TriggerEvent } from '../vocabulary.ts'
@@ -137,7 +138,11 @@ function skuOf(trigger: ReadyTrigger): string | undefined {
   return (trigger.actionConfig as { sku?: string } | undefined)?.sku
 }
 
-/** Writes the held-back lines, one statement per task; a refusal sends the operation to its second attempt. */
+/**
+ * Writes the held-back lines, one statement per task; a refusal sends the operation to its second attempt. The
+ * statements are sent before this returns, so a caller starts its next statement behind them and awaits both:
+ * statements go out in the order they are started, in one round trip (postgres.js pipelines prepared statements).
+ */
 async function flushLines(tx: Database, chain: Chain): Promise<void> {
   const pending = chain.pendingLines
   if (pending.length === 0) return
@@ -145,7 +150,7 @@ async function flushLines(tx: Database, chain: Chain): Promise<void> {
   const byTask = new Map<string, NewLine[]>()
   for (const { line } of pending) byTask.set(line.taskId, [...(byTask.get(line.taskId) ?? []), line])
   try {
-    for (const [taskId, lines] of byTask) await insertLines(tx, taskId, lines, chain.now)
+    await Promise.all([...byTask].map(([taskId, lines]) => insertLines(tx, taskId, lines, chain.now)))
   } catch {
     for (const { trigger } of pending) trigger.runsInSavepoint = true
     throw new NeedsSavepoints()
@@ -161,9 +166,12 @@ async function findMaterial(
 ): Promise<MaterialOnTask | undefined> {
   const key = (s: string) => `${taskId}/${s}`
   if (chain.materials.has(key(sku))) return chain.materials.get(key(sku))
-  await flushLines(tx, chain)
+  const flushed = sentAhead(flushLines(tx, chain))
   const skus = [...new Set([sku, ...wanted])].filter((s) => !chain.materials.has(key(s)))
-  const found = await materialsOnTask(tx, chain.tenantId, taskId, skus)
+  const reading = sentAhead(materialsOnTask(tx, chain.tenantId, taskId, skus))
+  // A refused line first: the read behind it fails only because the transaction is aborted.
+  await flushed
+  const found = await reading
   for (const s of skus) chain.materials.set(key(s), found.get(s))
   return found.get(sku)
 }
@@ -181,7 +189,6 @@ async function runAction(
   const action = ACTIONS[trigger.actionType]
   const guarded = chain.guarded || trigger.runsInSavepoint
   const batching = !guarded && action.batchesLines === true
-  if (!batching) await flushLines(tx, chain)
   const scopeOn = (on: Database): ActionScope => ({
     tx: on,
     tenantId: chain.tenantId,
@@ -196,6 +203,7 @@ async function runAction(
       : (line) => insertLine(on, line, chain.now),
   })
   if (guarded) {
+    await flushLines(tx, chain)
     // A savepoint (drizzle's nested transaction): a failing action's partial writes are undone without ending the
     // operation's transaction. Hand-written SAVEPOINTs would not do on postgres.js, which rethrows any failed query
     // of a transaction at its end unless it ran in its own savepoint scope.
@@ -212,23 +220,44 @@ async function runAction(
     trigger.runsInSavepoint = true
     return new NeedsSavepoints()
   }
+  // Held-back lines go out first and this action's statements behind them.
+  const flushed = batching ? undefined : sentAhead(flushLines(tx, chain))
   const scope = scopeOn(tx)
-  const rethrow = (error: unknown): never => {
+  let applying = false
+  try {
+    let applied: Applied
+    if (action.execute) applied = await action.execute(scope, config)
+    else {
+      const planned: Planned = await action.plan(scope, config)
+      applying = true
+      applied = await planned.apply()
+    }
+    await flushed
+    return applied
+  } catch (error) {
+    // A refused line is the failure then (NeedsSavepoints), not what it caused here.
+    await flushed
+    if (error instanceof ActionError && !action.execute && !applying) throw error
     throw undone(error)
   }
-  if (action.execute) return action.execute(scope, config).catch(rethrow)
-  let planned: Planned
-  try {
-    planned = await action.plan(scope, config)
-  } catch (error) {
-    throw error instanceof ActionError ? error : undone(error)
-  }
-  return planned.apply().catch(rethrow)
 }
 
 function triggersOf(tx: Database, chain: Chain): Promise<Map<TriggerEvent, ReadyTrigger[]>> {
-  chain.triggers ??= chain.deps.catalog.activeByEvent(tx, chain.tenantId)
+  chain.triggers ??= sentAhead(chain.deps.catalog.activeByEvent(tx, chain.tenantId))
   return chain.triggers
+}
+
+/**
+ * A statement sent now and awaited later, so that the next ones are pipelined behind it (postgres.js, prepared
+ * statements). Its failure still reaches whoever awaits it; until then it is not an unhandled rejection.
+ */
+function sentAhead<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {})
+  return promise
+}
+
+function writeLogs(tx: Database, rows: LogRow[]): Promise<unknown> {
+  return preparedUpTo(tx.insert(bomTriggerLogs).values(rows), 'insert_trigger_logs', rows.length)
 }
 
 async function raise(tx: Database, chain: Chain, event: EventContext): Promise<void> {
@@ -312,15 +341,22 @@ export async function runOperation<T>(
       pendingLines: [],
     }
     const result = await db.transaction(async (tx) => {
+      // Read together with the operation's first statement (one round trip): nearly every operation raises an
+      // event, and what it reads does not depend on what the operation does.
+      triggersOf(tx, chain)
+      const logWrites: Promise<unknown>[] = []
       const fire: Fire = async (event) => {
         // The operation may have changed the BOM since its last event.
         chain.materials.clear()
         await raise(tx, chain, { ...event, depth: 0 })
-        await flushLines(tx, chain)
+        const flushed = sentAhead(flushLines(tx, chain))
+        // One multi-row insert per event raised by the operation, in its transaction, awaited at its end: the
+        // reads that follow (the task as it ends up) go out behind it.
+        if (chain.logs.length > 0) logWrites.push(sentAhead(writeLogs(tx, chain.logs.splice(0))))
+        await flushed
       }
       const value = await operation(tx, fire, now)
-      // One multi-row insert for the whole chain, in the operation's transaction.
-      if (chain.logs.length > 0) await tx.insert(bomTriggerLogs).values(chain.logs)
+      await Promise.all(logWrites)
       return value
     })
     return { chain, result }

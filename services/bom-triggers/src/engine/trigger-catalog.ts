@@ -2,6 +2,7 @@ import type { Database } from '@gatehouse/db-kit'
 import { and, asc, desc, eq, inArray } from 'drizzle-orm'
 import Value from 'typebox/value'
 import { ACTIONS } from '../actions/index.ts'
+import { prepared } from '../db/prepared.ts'
 import { bomTriggers } from '../db/schema/index.ts'
 import type { ActionType, TriggerEvent } from '../vocabulary.ts'
 import { type CompiledConditions, compileConditions } from './conditions.ts'
@@ -80,18 +81,21 @@ export function createTriggerCatalog(options: {
   /** The tenant's active triggers (of one event, or all), in execution order. */
   const active = async (tx: Database, tenantId: string, event?: TriggerEvent) => {
     // The light columns first: the conditions and configs of versions already compiled are not read again.
-    const rows = await tx
-      .select({ id: bomTriggers.id, version: bomTriggers.version, triggerEvent: bomTriggers.triggerEvent })
-      .from(bomTriggers)
-      .where(
-        and(
-          eq(bomTriggers.tenantId, tenantId),
-          event ? eq(bomTriggers.triggerEvent, event) : undefined,
-          eq(bomTriggers.isActive, true),
-        ),
-      )
-      // Higher priority first; ties in creation order, then by id: the same order on every run.
-      .orderBy(desc(bomTriggers.priority), asc(bomTriggers.createdAt), asc(bomTriggers.id))
+    const rows = await prepared(
+      tx
+        .select({ id: bomTriggers.id, version: bomTriggers.version, triggerEvent: bomTriggers.triggerEvent })
+        .from(bomTriggers)
+        .where(
+          and(
+            eq(bomTriggers.tenantId, tenantId),
+            event ? eq(bomTriggers.triggerEvent, event) : undefined,
+            eq(bomTriggers.isActive, true),
+          ),
+        )
+        // Higher priority first; ties in creation order, then by id: the same order on every run.
+        .orderBy(desc(bomTriggers.priority), asc(bomTriggers.createdAt), asc(bomTriggers.id)),
+      'active_triggers',
+    )
     // Hits are taken before any miss is compiled, so an eviction in between cannot lose one.
     const ready = new Map<string, ReadyTrigger>()
     const missing: string[] = []

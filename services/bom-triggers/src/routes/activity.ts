@@ -27,6 +27,7 @@ export async function activityRoutes(app: ServiceInstance, { db }: { db: Databas
     {
       config: { problems: [errors.INVALID_CURSOR] },
       schema: {
+        summary: 'List trigger executions',
         querystring: Type.Object({
           triggerId: Type.Optional(Uuid),
           taskId: Type.Optional(Uuid),
@@ -63,6 +64,7 @@ export async function activityRoutes(app: ServiceInstance, { db }: { db: Databas
     {
       config: { problems: [] },
       schema: {
+        summary: 'Trigger execution statistics',
         querystring: Type.Object({ from: Type.Optional(DateTime), to: Type.Optional(DateTime) }),
         response: {
           200: Type.Object({
@@ -99,6 +101,7 @@ export async function activityRoutes(app: ServiceInstance, { db }: { db: Databas
     {
       config: { problems: [errors.INVALID_CURSOR] },
       schema: {
+        summary: 'List webhook deliveries',
         querystring: Type.Object({
           triggerId: Type.Optional(Uuid),
           status: Type.Optional(Type.Enum(['pending', 'delivered', 'failed'])),

@@ -20,6 +20,7 @@ export async function adminRoutes(app: ServiceInstance, { db, raw, clock, cronSe
     {
       config: { problems: [errors.CRON_SECRET_REQUIRED] },
       schema: {
+        summary: 'Delete old trigger logs and webhook deliveries (cron)',
         headers: Type.Object({ authorization: Type.Optional(Type.String()) }),
         querystring: Type.Object({ days: Type.Integer({ minimum: 0, maximum: 36_500, default: 90 }) }),
         response: {

@@ -18,6 +18,7 @@ export async function materialRoutes(app: ServiceInstance, { db, clock }: { db: 
     {
       config: { problems: [errors.INVALID_CURSOR] },
       schema: {
+        summary: 'List materials',
         querystring: Type.Object({
           search: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
           limit: Limit,
@@ -44,6 +45,7 @@ export async function materialRoutes(app: ServiceInstance, { db, clock }: { db: 
     {
       config: { problems: [errors.MATERIAL_SKU_TAKEN] },
       schema: {
+        summary: 'Add a material to the catalogue',
         body: Type.Object({ sku: Sku, name: Name, unit: Unit, unitCost: Decimal }),
         response: { 201: MaterialView },
       },
@@ -58,7 +60,7 @@ export async function materialRoutes(app: ServiceInstance, { db, clock }: { db: 
     '/:id',
     {
       config: { problems: [errors.MATERIAL_NOT_FOUND] },
-      schema: { params: IdParams, response: { 200: MaterialView } },
+      schema: { summary: 'Get a material', params: IdParams, response: { 200: MaterialView } },
     },
     async (request) => getMaterial(db, request.tenantId, request.params.id),
   )
@@ -68,6 +70,7 @@ export async function materialRoutes(app: ServiceInstance, { db, clock }: { db: 
     {
       config: { problems: [errors.MATERIAL_NOT_FOUND] },
       schema: {
+        summary: 'Update a material',
         params: IdParams,
         body: Type.Object(
           { name: Type.Optional(Name), unit: Type.Optional(Unit), unitCost: Type.Optional(Decimal) },
@@ -88,7 +91,7 @@ export async function materialRoutes(app: ServiceInstance, { db, clock }: { db: 
     '/:id',
     {
       config: { problems: [errors.MATERIAL_NOT_FOUND, errors.MATERIAL_IN_USE] },
-      schema: { params: IdParams, response: { 204: Type.Null() } },
+      schema: { summary: 'Delete a material', params: IdParams, response: { 204: Type.Null() } },
     },
     async (request, reply) => {
       await deleteMaterial(db, request.tenantId, request.params.id)

@@ -31,6 +31,7 @@ export async function taskRoutes(app: ServiceInstance, { ops }: { ops: Operation
     {
       config: { problems: [errors.TRIGGER_ABORTED] },
       schema: {
+        summary: 'Create a task',
         body: Type.Object({
           title: Type.String({ minLength: 1, maxLength: 200 }),
           type: TaskType,
@@ -51,6 +52,7 @@ export async function taskRoutes(app: ServiceInstance, { ops }: { ops: Operation
     {
       config: { problems: [errors.INVALID_CURSOR] },
       schema: {
+        summary: 'List tasks',
         querystring: Type.Object({
           status: Type.Optional(TaskStatusSchema),
           type: Type.Optional(TaskType),
@@ -79,7 +81,7 @@ export async function taskRoutes(app: ServiceInstance, { ops }: { ops: Operation
     '/:id',
     {
       config: { problems: [errors.TASK_NOT_FOUND] },
-      schema: { params: IdParams, response: { 200: TaskView } },
+      schema: { summary: 'Get a task with its materials', params: IdParams, response: { 200: TaskView } },
     },
     async (request) => getTask(db, request.tenantId, request.params.id),
   )
@@ -89,6 +91,7 @@ export async function taskRoutes(app: ServiceInstance, { ops }: { ops: Operation
     {
       config: { problems: [errors.TASK_NOT_FOUND, errors.TASK_CLOSED, errors.TRIGGER_ABORTED] },
       schema: {
+        summary: 'Change a task’s status',
         params: IdParams,
         body: Type.Object({ status: TaskStatusSchema }),
         response: { 200: TaskOperationView },
@@ -109,7 +112,7 @@ export async function taskRoutes(app: ServiceInstance, { ops }: { ops: Operation
     '/:id/complete',
     {
       config: { problems: [errors.TASK_NOT_FOUND, errors.TASK_CLOSED, errors.TRIGGER_ABORTED] },
-      schema: { params: IdParams, response: { 200: TaskOperationView } },
+      schema: { summary: 'Complete a task', params: IdParams, response: { 200: TaskOperationView } },
     },
     async (request) => {
       const { task, triggerRuns } = await changeStatus(ops, request.tenantId, request.params.id, 'COMPLETED')
@@ -130,6 +133,7 @@ export async function taskRoutes(app: ServiceInstance, { ops }: { ops: Operation
         ],
       },
       schema: {
+        summary: 'Add a material to a task',
         params: IdParams,
         body: Type.Object({
           materialId: Type.Optional(Uuid),
@@ -165,6 +169,7 @@ export async function taskRoutes(app: ServiceInstance, { ops }: { ops: Operation
         ],
       },
       schema: {
+        summary: 'Change a task material’s quantity',
         params: LineParams,
         body: Type.Object({ quantity: Decimal }),
         response: { 200: TaskOperationView },
@@ -187,7 +192,11 @@ export async function taskRoutes(app: ServiceInstance, { ops }: { ops: Operation
     '/:id/materials/:materialId',
     {
       config: { problems: [errors.TASK_NOT_FOUND, errors.TASK_CLOSED, errors.MATERIAL_NOT_ON_TASK] },
-      schema: { params: LineParams, response: { 200: TaskOperationView } },
+      schema: {
+        summary: 'Remove a material from a task',
+        params: LineParams,
+        response: { 200: TaskOperationView },
+      },
     },
     async (request) => {
       const { id, materialId } = request.params

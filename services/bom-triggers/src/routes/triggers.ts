@@ -115,6 +115,7 @@ export async function triggerRoutes(app: ServiceInstance, deps: TriggerRouteDeps
     {
       config: { problems: [] },
       schema: {
+        summary: 'List triggers',
         querystring: Type.Object({
           triggerEvent: Type.Optional(TriggerEventSchema),
           actionType: Type.Optional(ActionTypeSchema),
@@ -133,7 +134,7 @@ export async function triggerRoutes(app: ServiceInstance, deps: TriggerRouteDeps
       config: {
         problems: [errors.INVALID_CONDITIONS, errors.INVALID_ACTION_CONFIG, errors.TRIGGER_LIMIT_REACHED],
       },
-      schema: { body: CreateBody, response: { 201: TriggerView } },
+      schema: { summary: 'Create a trigger', body: CreateBody, response: { 201: TriggerView } },
     },
     async (request, reply) => {
       const created = await createTrigger(db, request.tenantId, request.body, settings, clock())
@@ -146,7 +147,7 @@ export async function triggerRoutes(app: ServiceInstance, deps: TriggerRouteDeps
     '/:id',
     {
       config: { problems: [errors.TRIGGER_NOT_FOUND] },
-      schema: { params: IdParams, response: { 200: TriggerView } },
+      schema: { summary: 'Get a trigger', params: IdParams, response: { 200: TriggerView } },
     },
     async (request) => getTrigger(db, request.tenantId, request.params.id),
   )
@@ -157,7 +158,12 @@ export async function triggerRoutes(app: ServiceInstance, deps: TriggerRouteDeps
       config: {
         problems: [errors.TRIGGER_NOT_FOUND, errors.INVALID_CONDITIONS, errors.INVALID_ACTION_CONFIG],
       },
-      schema: { params: IdParams, body: PatchBody, response: { 200: TriggerView } },
+      schema: {
+        summary: 'Update a trigger',
+        params: IdParams,
+        body: PatchBody,
+        response: { 200: TriggerView },
+      },
     },
     async (request) => {
       // Unknown fields are stripped before this point, so an update may arrive empty.
@@ -171,7 +177,7 @@ export async function triggerRoutes(app: ServiceInstance, deps: TriggerRouteDeps
     '/:id/activate',
     {
       config: { problems: [errors.TRIGGER_NOT_FOUND] },
-      schema: { params: IdParams, response: { 200: TriggerView } },
+      schema: { summary: 'Activate a trigger', params: IdParams, response: { 200: TriggerView } },
     },
     async (request) => setTriggerActive(db, request.tenantId, request.params.id, true, clock()),
   )
@@ -180,7 +186,7 @@ export async function triggerRoutes(app: ServiceInstance, deps: TriggerRouteDeps
     '/:id/deactivate',
     {
       config: { problems: [errors.TRIGGER_NOT_FOUND] },
-      schema: { params: IdParams, response: { 200: TriggerView } },
+      schema: { summary: 'Deactivate a trigger', params: IdParams, response: { 200: TriggerView } },
     },
     async (request) => setTriggerActive(db, request.tenantId, request.params.id, false, clock()),
   )
@@ -189,7 +195,7 @@ export async function triggerRoutes(app: ServiceInstance, deps: TriggerRouteDeps
     '/:id',
     {
       config: { problems: [errors.TRIGGER_NOT_FOUND] },
-      schema: { params: IdParams, response: { 204: Type.Null() } },
+      schema: { summary: 'Delete a trigger', params: IdParams, response: { 204: Type.Null() } },
     },
     async (request, reply) => {
       await deleteTrigger(db, request.tenantId, request.params.id)
@@ -208,7 +214,12 @@ export async function triggerRoutes(app: ServiceInstance, deps: TriggerRouteDeps
           errors.INVALID_EVENT,
         ],
       },
-      schema: { params: IdParams, body: TestBody, response: { 200: DryRunView } },
+      schema: {
+        summary: 'Dry-run a trigger',
+        params: IdParams,
+        body: TestBody,
+        response: { 200: DryRunView },
+      },
     },
     async (request) => ({
       ...(await dryRunTrigger(
@@ -229,6 +240,7 @@ export async function triggerRoutes(app: ServiceInstance, deps: TriggerRouteDeps
     {
       config: { problems: [errors.TRIGGER_NOT_FOUND, errors.NOT_A_WEBHOOK_TRIGGER] },
       schema: {
+        summary: 'Get a webhook trigger’s signing secret',
         params: IdParams,
         response: { 200: Type.Object({ triggerId: Uuid, secret: Type.String() }) },
       },

@@ -53,6 +53,8 @@ export async function internalRoutes(
     '/usage-events',
     {
       bodyLimit: GATEWAY_BATCH_BYTES,
+      // A bad event is answered in `rejected`, never thrown: the batch itself only fails validation or auth.
+      config: { problems: [] },
       schema: {
         summary: "Record the gateway's usage events",
         description:
@@ -89,6 +91,7 @@ export async function internalRoutes(
   app.post(
     '/usage/month-to-date',
     {
+      config: { problems: [] },
       schema: {
         summary: "Tenants' use this month",
         description:

@@ -36,6 +36,8 @@ export async function tenantEventRoutes(
     '/',
     {
       bodyLimit: TENANT_BATCH_BYTES,
+      // Each event is answered on its own in `results`; none is thrown.
+      config: { problems: [] },
       schema: {
         summary: 'Record usage events',
         description:

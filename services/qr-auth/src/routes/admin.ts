@@ -1,6 +1,6 @@
 import { safeEqual, sha256Hex } from '@gatehouse/crypto'
 import type { Database } from '@gatehouse/db-kit'
-import type { Clock, ServiceInstance } from '@gatehouse/service-kit'
+import { type Clock, SECURITY, type ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
 import { cleanupQrSessions } from '../cleanup.ts'
 import { errors } from '../errors.ts'
@@ -21,6 +21,7 @@ export async function adminRoutes(app: ServiceInstance, { db, clock, cronSecret 
       config: { problems: [errors.CRON_SECRET_REQUIRED] },
       schema: {
         summary: 'Delete old QR sessions (cron)',
+        security: SECURITY.cron,
         headers: BearerHeaders,
         response: {
           200: Type.Object({ success: Type.Boolean(), message: Type.String(), deletedCount: Type.Integer() }),
