@@ -66,6 +66,8 @@ process.stdout.write(
     `throughput ratio on a core of its own ${ratio.toFixed(3)} (cost ${((1 - ratio) * 100).toFixed(1)}%)\n` +
     `req/s (median, shared machine): without ${rps('off')}, with ${rps('on')} (ratio ${(rps('on') / rps('off')).toFixed(3)})\n` +
     `µs/request by round, without: ${results.off.map((r) => r.cpuMicrosPerRequest.toFixed(1)).join(', ')}\n` +
-    `µs/request by round, with:    ${results.on.map((r) => r.cpuMicrosPerRequest.toFixed(1)).join(', ')}\n`,
+    `µs/request by round, with:    ${results.on.map((r) => r.cpuMicrosPerRequest.toFixed(1)).join(', ')}\n` +
+    `req/s by round, without: ${results.off.map((r) => Math.round(r.rps)).join(', ')}\n` +
+    `req/s by round, with:    ${results.on.map((r) => Math.round(r.rps)).join(', ')}\n`,
 )
 for (const child of [upstream.child, gateways.off.child, gateways.on.child]) child.disconnect()

@@ -1,0 +1,191 @@
+/**
+ * `pnpm --filter @gatehouse/bom-triggers bench:round-trips`: what one task creation costs on the wire, for the
+ * bench's three cases (no triggers, 50 with none matching, 50 with 5 matching). The app runs in this process
+ * (buildApp + inject) against PostgreSQL through a TCP proxy that reads the frontend protocol: it counts round
+ * trips (each time the app sends after having received) and statements (Parse / Execute messages), and with
+ * ROUND_TRIPS_SQL=1 prints each statement of the last creation per case. Needs BENCH_DATABASE_URL or
+ * TEST_DATABASE_URL (a server URL; a database is created and dropped).
+ */
+import { randomBytes, randomUUID } from 'node:crypto'
+import { connect, createServer, type Server, type Socket } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { createDb, migrateUp } from '@gatehouse/db-kit'
+import { INTERNAL_CONTEXT_HEADER, type ServiceInstance, signInternalContext } from '@gatehouse/service-kit'
+import { buildApp } from '../src/app.ts'
+import { loadBomTriggersConfig } from '../src/config.ts'
+import { BENCH_SKUS, benchTriggers } from './triggers.ts'
+
+const serverUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL
+if (!serverUrl) {
+  process.stderr.write('round-trips: set BENCH_DATABASE_URL or TEST_DATABASE_URL to a PostgreSQL server URL\n')
+  process.exit(1)
+}
+const REPEAT = 5
+const SHOW_SQL = process.env.ROUND_TRIPS_SQL === '1'
+const INTERNAL_SECRET = randomBytes(32).toString('base64url')
+const serviceDir = fileURLToPath(new URL('..', import.meta.url))
+
+interface Counts {
+  roundTrips: number
+  /** Parse messages: statements the server parses (a prepared one only the first time on a connection). */
+  parses: number
+  /** What ran: each Bind (extended protocol) or Query (simple: BEGIN, COMMIT, SAVEPOINT ...). */
+  statements: string[]
+}
+
+const counts: Counts = { roundTrips: 0, parses: 0, statements: [] }
+const reset = () => {
+  counts.roundTrips = 0
+  counts.parses = 0
+  counts.statements = []
+}
+
+const cString = (body: Buffer, from: number) => {
+  const end = body.indexOf(0, from)
+  return { text: body.subarray(from, end).toString(), next: end + 1 }
+}
+
+/** Frontend messages: the first one of a connection (startup, SSL request) has no type byte. */
+function frontendReader() {
+  let buffered = Buffer.alloc(0)
+  let started = false
+  const prepared = new Map<string, string>()
+  return (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk])
+    for (;;) {
+      if (!started) {
+        if (buffered.length < 8) return
+        const length = buffered.readInt32BE(0)
+        if (buffered.length < length) return
+        // 80877103: SSLRequest, answered by one byte; the startup message comes after it.
+        if (buffered.readInt32BE(4) !== 80877103) started = true
+        buffered = buffered.subarray(length)
+        continue
+      }
+      if (buffered.length < 5) return
+      const type = String.fromCharCode(buffered[0]!)
+      const length = buffered.readInt32BE(1)
+      if (buffered.length < length + 1) return
+      const body = buffered.subarray(5, length + 1)
+      if (type === 'P') {
+        counts.parses++
+        const name = cString(body, 0)
+        prepared.set(name.text, cString(body, name.next).text.replace(/\s+/g, ' ').trim())
+      } else if (type === 'B') {
+        const statement = cString(body, cString(body, 0).next).text
+        counts.statements.push(`${statement ? '(prepared) ' : ''}${prepared.get(statement)}`)
+      } else if (type === 'Q') counts.statements.push(`(simple) ${cString(body, 0).text}`)
+      buffered = buffered.subarray(length + 1)
+    }
+  }
+}
+
+function proxy(target: URL): Promise<{ server: Server; port: number }> {
+  return new Promise((resolve) => {
+    const server = createServer((client: Socket) => {
+      const upstream = connect(Number(target.port || 5432), target.hostname)
+      const read = frontendReader()
+      let waiting = false
+      client.on('data', (chunk) => {
+        if (!waiting) counts.roundTrips++
+        waiting = true
+        read(chunk)
+        upstream.write(chunk)
+      })
+      upstream.on('data', (chunk) => {
+        waiting = false
+        client.write(chunk)
+      })
+      client.on('close', () => upstream.destroy())
+      upstream.on('close', () => client.destroy())
+      client.on('error', () => upstream.destroy())
+      upstream.on('error', () => client.destroy())
+    })
+    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port }))
+  })
+}
+
+async function caller(app: ServiceInstance) {
+  const token = await signInternalContext(
+    INTERNAL_SECRET,
+    { tenantId: randomUUID(), scopes: [] },
+    { audience: 'bom-triggers', ttlSeconds: 3600 },
+  )
+  return async (method: 'GET' | 'POST', url: string, payload?: object) => {
+    const response = await app.inject({
+      method,
+      url,
+      headers: { [INTERNAL_CONTEXT_HEADER]: token },
+      ...(payload ? { payload } : {}),
+    })
+    if (response.statusCode >= 300) throw new Error(`${method} ${url}: ${response.statusCode} ${response.body}`)
+    return response.json()
+  }
+}
+
+const dbName = `gh_rt_${randomBytes(5).toString('hex')}`
+const admin = await createDb({ url: serverUrl, max: 1 })
+await admin.raw.exec(`create database ${dbName}`)
+const dbUrl = new URL(serverUrl)
+dbUrl.pathname = `/${dbName}`
+const { server, port } = await proxy(dbUrl)
+const proxied = new URL(dbUrl)
+proxied.hostname = '127.0.0.1'
+proxied.port = String(port)
+// One connection, so a statement prepared once stays prepared, as on a warm pool.
+const db = await createDb({ url: proxied.toString(), max: 1 })
+let app: ServiceInstance | undefined
+try {
+  await migrateUp(db, { migrationsDir: `${serviceDir}/migrations`, service: 'bom-triggers' })
+  const config = loadBomTriggersConfig({
+    NODE_ENV: 'test',
+    INTERNAL_SECRET,
+    CRON_SECRET: randomBytes(32).toString('base64url'),
+    WEBHOOK_SECRET_KEY: randomBytes(32).toString('base64url'),
+    WEBHOOK_DELIVERY: 'false',
+    LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
+  })
+  app = buildApp({ config, db, logger: false })
+  await app.ready()
+  const tenantOf = async () => {
+    const call = await caller(app!)
+    const seeded = await call('GET', '/api/bom-triggers')
+    for (const trigger of seeded.items as { id: string }[])
+      await call('POST', `/api/bom-triggers/${trigger.id}/deactivate`)
+    return call
+  }
+  const none = await tenantOf()
+  const loaded = await tenantOf()
+  for (const [i, sku] of BENCH_SKUS.entries())
+    await loaded('POST', '/api/materials', { sku, name: `Bench ${i}`, unit: 'pcs', unitCost: `${i + 1}.25` })
+  for (const trigger of benchTriggers()) await loaded('POST', '/api/bom-triggers', trigger)
+
+  const cases = [
+    { name: 'no triggers', call: none, type: 'LAN' },
+    { name: '50, 0 match', call: loaded, type: 'FIBER' },
+    { name: '50, 5 match', call: loaded, type: 'LAN' },
+  ]
+  const lines = ['| case | round trips | statements | parsed | trigger runs |', '|---|---|---|---|---|']
+  const shown: string[] = []
+  for (const c of cases) {
+    let runs = 0
+    const perCreation: Counts[] = []
+    // The first creations prepare statements and compile conditions; the last one is what a warm server pays.
+    for (let i = 0; i < REPEAT; i++) {
+      reset()
+      const body = await c.call('POST', '/api/tasks', { title: `Office ${c.type} ${i}`, type: c.type })
+      runs = body.triggerRuns.length
+      perCreation.push({ ...counts, statements: [...counts.statements] })
+    }
+    const last = perCreation.at(-1)!
+    lines.push(`| ${c.name} | ${last.roundTrips} | ${last.statements.length} | ${last.parses} | ${runs} |`)
+    if (SHOW_SQL) shown.push(`-- ${c.name}`, ...last.statements.map((s) => `  ${s.slice(0, 200)}`))
+  }
+  process.stdout.write(`${[...lines, ...shown].join('\n')}\n`)
+} finally {
+  await app?.close()
+  await db.close()
+  server.close()
+  await admin.raw.exec(`drop database if exists ${dbName} with (force)`)
+  await admin.close()
+}
