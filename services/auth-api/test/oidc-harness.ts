@@ -48,7 +48,12 @@ export async function startOidcProvider(options: { redirectUris: string[] }): Pr
   const accounts = new Map<string, ProviderAccount>()
   // The provider's signing key, known here so a test can sign an ID token the JWKS vouches for.
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
-  const signingJwk = { ...privateKey.export({ format: 'jwk' }), kid: 'harness-rs256', use: 'sig', alg: 'RS256' }
+  const signingJwk = {
+    ...privateKey.export({ format: 'jwk' }),
+    kid: 'harness-rs256',
+    use: 'sig',
+    alg: 'RS256',
+  }
   const provider = new Provider(issuer, {
     jwks: { keys: [signingJwk] },
     clients: [

@@ -73,8 +73,8 @@ function frontendReader() {
         prepared.set(name.text, cString(body, name.next).text.replace(/\s+/g, ' ').trim())
       } else if (type === 'B') {
         const statement = cString(body, cString(body, 0).next).text
-        counts.statements.push(`${statement ? '(prepared) ' : ''}${prepared.get(statement)}`)
-      } else if (type === 'Q') counts.statements.push(`(simple) ${cString(body, 0).text}`)
+        counts.statements.push(`${counts.roundTrips}: ${statement ? '(prepared) ' : ''}${prepared.get(statement)}`)
+      } else if (type === 'Q') counts.statements.push(`${counts.roundTrips}: (simple) ${cString(body, 0).text}`)
       buffered = buffered.subarray(length + 1)
     }
   }

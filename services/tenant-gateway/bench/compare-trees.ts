@@ -88,8 +88,9 @@ for (const which of order) {
   )
 }
 for (const which of order) {
+  const total = results[which]!.reduce((sum, r) => sum + r.requests, 0)
   process.stdout.write(
-    `${which} by round: ${results[which]!.map((r) => `${Math.round(r.rps)}/${r.cpuMicros.toFixed(0)}µs`).join(', ')}\n`,
+    `${which}: ${total} requests; by round: ${results[which]!.map((r) => `${Math.round(r.rps)}/${r.cpuMicros.toFixed(0)}µs`).join(', ')}\n`,
   )
 }
 for (const { child } of [upstream, ...Object.values(gateways)]) child.disconnect()

@@ -90,7 +90,10 @@ export async function completeMfaChallenge(
       client,
       now,
       ttlSeconds: input.sessionTtlSeconds,
-      audit: { event: 'LOGIN_SUCCESS', details: { method: challenge.firstFactor, secondFactor: checked.factor } },
+      audit: {
+        event: 'LOGIN_SUCCESS',
+        details: { method: challenge.firstFactor, secondFactor: checked.factor },
+      },
     })
     return { ok: true as const, session }
   })
