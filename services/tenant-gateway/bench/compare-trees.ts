@@ -40,6 +40,7 @@ async function round(gateway: { child: ChildProcess; info: GatewayInfo }, durati
   })
   if (result.errors + result.timeouts + result.non2xx > 0) throw new Error('failed requests')
   return {
+    requests: result.requests.total,
     rps: result.requests.average,
     cpuMicros: (cpuMicrosOf(gateway.child) - before) / result.requests.total,
   }
