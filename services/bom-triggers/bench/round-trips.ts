@@ -1,8 +1,8 @@
 /**
  * `pnpm --filter @gatehouse/bom-triggers bench:round-trips`: what one task creation costs on the wire, for the
  * bench's three cases (no triggers, 50 with none matching, 50 with 5 matching). The app runs in this process
- * (buildApp + inject) against PostgreSQL through a TCP proxy that reads the frontend protocol: it counts round
- * trips (each time the app sends after having received) and statements (Parse / Execute messages), and with
+ * (buildApp + inject) against PostgreSQL through a TCP proxy that reads the wire protocol: it counts round trips
+ * (see connectionCounter), statements (Bind and simple Query messages) and parses, and with
  * ROUND_TRIPS_SQL=1 prints each statement of the last creation per case. Needs BENCH_DATABASE_URL or
  * TEST_DATABASE_URL (a server URL; a database is created and dropped).
  */
@@ -17,11 +17,14 @@ import { BENCH_SKUS, benchTriggers } from './triggers.ts'
 
 const serverUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL
 if (!serverUrl) {
-  process.stderr.write('round-trips: set BENCH_DATABASE_URL or TEST_DATABASE_URL to a PostgreSQL server URL\n')
+  process.stderr.write(
+    'round-trips: set BENCH_DATABASE_URL or TEST_DATABASE_URL to a PostgreSQL server URL\n',
+  )
   process.exit(1)
 }
 const REPEAT = 5
 const SHOW_SQL = process.env.ROUND_TRIPS_SQL === '1'
+const LATENCY_MS = 5
 const INTERNAL_SECRET = randomBytes(32).toString('base64url')
 const serviceDir = fileURLToPath(new URL('..', import.meta.url))
 
@@ -45,38 +48,82 @@ const cString = (body: Buffer, from: number) => {
   return { text: body.subarray(from, end).toString(), next: end + 1 }
 }
 
-/** Frontend messages: the first one of a connection (startup, SSL request) has no type byte. */
-function frontendReader() {
+interface Message {
+  type: string
+  body: Buffer
+}
+
+/** Splits a protocol stream into messages; a client's first message (startup, SSL request) has no type byte. */
+function splitter(untypedFirst: boolean) {
   let buffered = Buffer.alloc(0)
-  let started = false
-  const prepared = new Map<string, string>()
-  return (chunk: Buffer) => {
+  let untyped = untypedFirst
+  return (chunk: Buffer): Message[] => {
     buffered = Buffer.concat([buffered, chunk])
+    const messages: Message[] = []
     for (;;) {
-      if (!started) {
-        if (buffered.length < 8) return
+      if (untyped) {
+        if (buffered.length < 8) break
         const length = buffered.readInt32BE(0)
-        if (buffered.length < length) return
+        if (buffered.length < length) break
         // 80877103: SSLRequest, answered by one byte; the startup message comes after it.
-        if (buffered.readInt32BE(4) !== 80877103) started = true
+        const ssl = buffered.readInt32BE(4) === 80877103
+        if (!ssl) untyped = false
+        messages.push({ type: ssl ? 'ssl' : 'startup', body: buffered.subarray(8, length) })
         buffered = buffered.subarray(length)
         continue
       }
-      if (buffered.length < 5) return
-      const type = String.fromCharCode(buffered[0]!)
+      if (buffered.length < 5) break
       const length = buffered.readInt32BE(1)
-      if (buffered.length < length + 1) return
-      const body = buffered.subarray(5, length + 1)
-      if (type === 'P') {
-        counts.parses++
-        const name = cString(body, 0)
-        prepared.set(name.text, cString(body, name.next).text.replace(/\s+/g, ' ').trim())
-      } else if (type === 'B') {
-        const statement = cString(body, cString(body, 0).next).text
-        counts.statements.push(`${counts.roundTrips}: ${statement ? '(prepared) ' : ''}${prepared.get(statement)}`)
-      } else if (type === 'Q') counts.statements.push(`${counts.roundTrips}: (simple) ${cString(body, 0).text}`)
+      if (buffered.length < length + 1) break
+      messages.push({ type: String.fromCharCode(buffered[0]!), body: buffered.subarray(5, length + 1) })
       buffered = buffered.subarray(length + 1)
     }
+    return messages
+  }
+}
+
+/**
+ * One connection. A round trip starts when the app sends while it has every answer to what it sent before (no
+ * Sync or simple query without its ReadyForQuery, no Flush without a reply since): the app waited. Statements
+ * sent while earlier ones are unanswered are pipelined and start none.
+ */
+function connectionCounter() {
+  const prepared = new Map<string, string>()
+  const fromClient = splitter(true)
+  const fromServer = splitter(false)
+  let unanswered = 0
+  let flushWaiting = false
+  let sslByte = false
+  return {
+    client(chunk: Buffer) {
+      if (unanswered === 0 && !flushWaiting) counts.roundTrips++
+      for (const { type, body } of fromClient(chunk)) {
+        const at = `${counts.roundTrips}: `
+        if (type === 'ssl') sslByte = true
+        else if (type === 'startup' || type === 'S') unanswered++
+        else if (type === 'H') flushWaiting = true
+        else if (type === 'P') {
+          counts.parses++
+          const name = cString(body, 0)
+          prepared.set(name.text, cString(body, name.next).text.replace(/\s+/g, ' ').trim())
+        } else if (type === 'B') {
+          const statement = cString(body, cString(body, 0).next).text
+          counts.statements.push(`${at}${statement ? '(prepared) ' : ''}${prepared.get(statement)}`)
+        } else if (type === 'Q') {
+          unanswered++
+          counts.statements.push(`${at}(simple) ${cString(body, 0).text}`)
+        }
+      }
+    },
+    server(chunk: Buffer) {
+      flushWaiting = false
+      let data = chunk
+      if (sslByte) {
+        sslByte = false
+        data = chunk.subarray(1)
+      }
+      for (const { type } of fromServer(data)) if (type === 'Z') unanswered--
+    },
   }
 }
 
@@ -84,24 +131,31 @@ function proxy(target: URL): Promise<{ server: Server; port: number }> {
   return new Promise((resolve) => {
     const server = createServer((client: Socket) => {
       const upstream = connect(Number(target.port || 5432), target.hostname)
-      const read = frontendReader()
-      let waiting = false
+      const counter = connectionCounter()
+      // The proxy itself adds no Nagle delays; the app's socket keeps its own settings.
+      client.setNoDelay(true)
+      upstream.setNoDelay(true)
       client.on('data', (chunk) => {
-        if (!waiting) counts.roundTrips++
-        waiting = true
-        read(chunk)
+        counter.client(chunk)
         upstream.write(chunk)
       })
-      upstream.on('data', (chunk) => {
-        waiting = false
-        client.write(chunk)
-      })
+      // Answers arrive LATENCY_MS late, as from a database across a network: what the app sends before then is
+      // pipelined, not a round trip of its own (without it, a statement the app was still building when the
+      // answer to the one before came would count as one).
+      upstream.on('data', (chunk) =>
+        setTimeout(() => {
+          counter.server(chunk)
+          client.write(chunk)
+        }, LATENCY_MS),
+      )
       client.on('close', () => upstream.destroy())
       upstream.on('close', () => client.destroy())
       client.on('error', () => upstream.destroy())
       upstream.on('error', () => client.destroy())
     })
-    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port }))
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, port: (server.address() as { port: number }).port }),
+    )
   })
 }
 
@@ -118,7 +172,8 @@ async function caller(app: ServiceInstance) {
       headers: { [INTERNAL_CONTEXT_HEADER]: token },
       ...(payload ? { payload } : {}),
     })
-    if (response.statusCode >= 300) throw new Error(`${method} ${url}: ${response.statusCode} ${response.body}`)
+    if (response.statusCode >= 300)
+      throw new Error(`${method} ${url}: ${response.statusCode} ${response.body}`)
     return response.json()
   }
 }
@@ -165,20 +220,28 @@ try {
     { name: '50, 0 match', call: loaded, type: 'FIBER' },
     { name: '50, 5 match', call: loaded, type: 'LAN' },
   ]
-  const lines = ['| case | round trips | statements | parsed | trigger runs |', '|---|---|---|---|---|']
+  const lines = [
+    `| case | round trips | statements | parsed | trigger runs | ms (${LATENCY_MS} ms per round trip) |`,
+    '|---|---|---|---|---|---|',
+  ]
   const shown: string[] = []
   for (const c of cases) {
     let runs = 0
+    let ms = 0
     const perCreation: Counts[] = []
     // The first creations prepare statements and compile conditions; the last one is what a warm server pays.
     for (let i = 0; i < REPEAT; i++) {
       reset()
+      const started = performance.now()
       const body = await c.call('POST', '/api/tasks', { title: `Office ${c.type} ${i}`, type: c.type })
+      ms = performance.now() - started
       runs = body.triggerRuns.length
       perCreation.push({ ...counts, statements: [...counts.statements] })
     }
     const last = perCreation.at(-1)!
-    lines.push(`| ${c.name} | ${last.roundTrips} | ${last.statements.length} | ${last.parses} | ${runs} |`)
+    lines.push(
+      `| ${c.name} | ${last.roundTrips} | ${last.statements.length} | ${last.parses} | ${runs} | ${ms.toFixed(1)} |`,
+    )
     if (SHOW_SQL) shown.push(`-- ${c.name}`, ...last.statements.map((s) => `  ${s.slice(0, 200)}`))
   }
   process.stdout.write(`${[...lines, ...shown].join('\n')}\n`)

@@ -1,5 +1,6 @@
 import type { Database } from '@gatehouse/db-kit'
 import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm'
+import { executePrepared, PREPARED_MAX_ROWS, prepared, preparedUpTo } from './db/prepared.ts'
 import {
   type Material,
   materials,
@@ -9,7 +10,6 @@ import {
   taskCosts,
   tasks,
 } from './db/schema/index.ts'
-import { executePrepared, PREPARED_MAX_ROWS, prepared, preparedUpTo } from './db/prepared.ts'
 import type { MaterialFacts, TaskFacts } from './engine/event-context.ts'
 import type { TaskStatus } from './vocabulary.ts'
 

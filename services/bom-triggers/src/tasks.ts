@@ -23,6 +23,9 @@ async function viewOf(tx: Database, tenantId: string, taskId: string): Promise<T
   return view
 }
 
+/** An operation answers with the task as it ends up. */
+const answerWith = (tenantId: string) => (tx: Database, taskId: string) => viewOf(tx, tenantId, taskId)
+
 /** A task the API may still change: present in the tenant, locked, not closed. */
 export async function openTask(tx: Database, tenantId: string, taskId: string): Promise<Task> {
   const task = await lockTask(tx, tenantId, taskId)
@@ -39,10 +42,16 @@ export async function operateOnOpenTask(
   taskId: string,
   body: (tx: Database, task: Task, fire: Fire, now: Date) => Promise<void>,
 ): Promise<OperationResult> {
-  const { result, runs } = await runOperation(db, engine, tenantId, async (tx, fire, now) => {
-    await body(tx, await openTask(tx, tenantId, taskId), fire, now)
-    return viewOf(tx, tenantId, taskId)
-  })
+  const { result, runs } = await runOperation(
+    db,
+    engine,
+    tenantId,
+    async (tx, fire, now) => {
+      await body(tx, await openTask(tx, tenantId, taskId), fire, now)
+      return taskId
+    },
+    answerWith(tenantId),
+  )
   return { task: result, triggerRuns: runs }
 }
 
@@ -51,19 +60,25 @@ export async function createTask(
   tenantId: string,
   input: { title: string; type: string; status?: TaskStatus },
 ): Promise<OperationResult> {
-  const { result, runs } = await runOperation(db, engine, tenantId, async (tx, fire, now) => {
-    const status = input.status ?? 'PENDING'
-    const [task] = await prepared(
-      tx
-        .insert(tasks)
-        .values({ tenantId, title: input.title, type: input.type, status, createdAt: now, updatedAt: now })
-        .returning(),
-      'insert_task',
-    )
-    if (!task) throw new Error('insert returned no row')
-    await fire({ event: 'ON_TASK_CREATE', task: taskFacts(task) })
-    return viewOf(tx, tenantId, task.id)
-  })
+  const { result, runs } = await runOperation(
+    db,
+    engine,
+    tenantId,
+    async (tx, fire, now) => {
+      const status = input.status ?? 'PENDING'
+      const [task] = await prepared(
+        tx
+          .insert(tasks)
+          .values({ tenantId, title: input.title, type: input.type, status, createdAt: now, updatedAt: now })
+          .returning(),
+        'insert_task',
+      )
+      if (!task) throw new Error('insert returned no row')
+      await fire({ event: 'ON_TASK_CREATE', task: taskFacts(task) })
+      return task.id
+    },
+    answerWith(tenantId),
+  )
   return { task: result, triggerRuns: runs }
 }
 
@@ -78,23 +93,29 @@ export async function changeStatus(
   taskId: string,
   status: TaskStatus,
 ): Promise<OperationResult> {
-  const { result, runs } = await runOperation(db, engine, tenantId, async (tx, fire, now) => {
-    const locked = await lockTask(tx, tenantId, taskId)
-    if (!locked) throw errors.TASK_NOT_FOUND()
-    if (locked.status === status) return viewOf(tx, tenantId, taskId)
-    const task = await openTask(tx, tenantId, taskId)
-    const [updated] = await tx
-      .update(tasks)
-      .set({ status, updatedAt: now, ...(status === 'COMPLETED' ? { completedAt: now } : {}) })
-      .where(eq(tasks.id, task.id))
-      .returning()
-    if (!updated) throw errors.TASK_NOT_FOUND()
-    const change = { old: task.status as TaskStatus, new: status }
-    await fire({ event: 'ON_STATUS_CHANGE', task: taskFacts(updated), status: change })
-    if (status === 'COMPLETED')
-      await fire({ event: 'ON_TASK_COMPLETE', task: taskFacts(updated), status: change })
-    return viewOf(tx, tenantId, taskId)
-  })
+  const { result, runs } = await runOperation(
+    db,
+    engine,
+    tenantId,
+    async (tx, fire, now) => {
+      const locked = await lockTask(tx, tenantId, taskId)
+      if (!locked) throw errors.TASK_NOT_FOUND()
+      if (locked.status === status) return taskId
+      const task = await openTask(tx, tenantId, taskId)
+      const [updated] = await tx
+        .update(tasks)
+        .set({ status, updatedAt: now, ...(status === 'COMPLETED' ? { completedAt: now } : {}) })
+        .where(eq(tasks.id, task.id))
+        .returning()
+      if (!updated) throw errors.TASK_NOT_FOUND()
+      const change = { old: task.status as TaskStatus, new: status }
+      await fire({ event: 'ON_STATUS_CHANGE', task: taskFacts(updated), status: change })
+      if (status === 'COMPLETED')
+        await fire({ event: 'ON_TASK_COMPLETE', task: taskFacts(updated), status: change })
+      return taskId
+    },
+    answerWith(tenantId),
+  )
   return { task: result, triggerRuns: runs }
 }
 

@@ -315,12 +315,16 @@ async function raise(tx: Database, chain: Chain, event: EventContext): Promise<v
  * Actions run without savepoints first (issue 11: two round trips each). When one fails in a way only a savepoint
  * would have undone, that attempt is rolled back and the operation runs once more, every action in a savepoint,
  * which gives what one savepoint per action always gave; the trigger then keeps a savepoint for its later runs.
+ *
+ * `operation` changes the task and raises its events; `answer` then reads what the caller gets back, in the same
+ * transaction and in one round trip with the log rows.
  */
 export async function runOperation<T>(
   db: Database,
   deps: EngineDeps,
   tenantId: string,
-  operation: (tx: Database, fire: Fire, now: Date) => Promise<T>,
+  operation: (tx: Database, fire: Fire, now: Date) => Promise<string>,
+  answer: (tx: Database, taskId: string) => Promise<T>,
 ): Promise<{ result: T; runs: TriggerRun[] }> {
   const id = randomUUID()
   const now = deps.clock()
@@ -344,20 +348,19 @@ export async function runOperation<T>(
       // Read together with the operation's first statement (one round trip): nearly every operation raises an
       // event, and what it reads does not depend on what the operation does.
       triggersOf(tx, chain)
-      const logWrites: Promise<unknown>[] = []
       const fire: Fire = async (event) => {
         // The operation may have changed the BOM since its last event.
         chain.materials.clear()
         await raise(tx, chain, { ...event, depth: 0 })
-        const flushed = sentAhead(flushLines(tx, chain))
-        // One multi-row insert per event raised by the operation, in its transaction, awaited at its end: the
-        // reads that follow (the task as it ends up) go out behind it.
-        if (chain.logs.length > 0) logWrites.push(sentAhead(writeLogs(tx, chain.logs.splice(0))))
-        await flushed
+        await flushLines(tx, chain)
       }
-      const value = await operation(tx, fire, now)
-      await Promise.all(logWrites)
-      return value
+      const taskId = await operation(tx, fire, now)
+      // The answer's reads, then one multi-row insert for the chain's log rows: in this order they leave in one
+      // write. postgres.js writes a statement of 1 KiB or more at once, and its socket does not set TCP_NODELAY:
+      // small statements after a large one wait for its answer (Nagle), small ones before it go out with it.
+      const reading = sentAhead(answer(tx, taskId))
+      if (chain.logs.length > 0) await writeLogs(tx, chain.logs)
+      return reading
     })
     return { chain, result }
   }
