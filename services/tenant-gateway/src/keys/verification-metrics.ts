@@ -6,10 +6,17 @@ export function countKeyVerifications(metrics: ServiceMetrics, verifier: KeyVeri
   const results = metrics.counter('gateway_key_verifications_total', 'API key verifications, by result.', [
     'result',
   ])
+  // One labelled child per result, made once: prom-client hashes a label object on every inc() otherwise.
+  const byResult = new Map<string, { inc(): void }>()
+  const countOf = (result: string) => {
+    let child = byResult.get(result)
+    if (!child) byResult.set(result, (child = results.labels({ result })))
+    return child
+  }
   return {
     verify: (rawKey) =>
       verifier.verify(rawKey).then((check) => {
-        results.inc({ result: check.valid ? 'VALID' : check.reason })
+        countOf(check.valid ? 'VALID' : check.reason).inc()
         return check
       }),
   }

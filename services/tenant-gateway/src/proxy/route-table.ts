@@ -41,6 +41,7 @@ export function upstreamsOf(config: Pick<Config, 'upstreamUrls'>): Upstream[] {
 export function isProbe(method: string, url: string): boolean {
   return (
     (method === 'GET' || method === 'HEAD') &&
+    (url.includes('/health') || url.includes('/ready')) &&
     /^\/api\/[a-z-]+\/(health|ready)$/.test(url.split('?')[0] ?? url)
   )
 }
@@ -51,6 +52,8 @@ export function isProbe(method: string, url: string): boolean {
  */
 export function isInternalPath(url: string): boolean {
   const path = url.split('?')[0] ?? url
+  // Most paths have neither an escape nor the word: no decoding, no split (this runs on every proxied request).
+  if (!path.includes('%') && !path.toLowerCase().includes('internal')) return false
   let decoded: string
   try {
     decoded = decodeURIComponent(path)

@@ -73,7 +73,14 @@ const METRIC = 'api.request'
 const TENANTS_PER_CALL = 1_000
 const WARNING_INTERVAL_MS = 10_000
 
-const monthStartOf = (ms: number): number => utcMonthStart(new Date(ms)).getTime()
+// The month of the last instant asked for, kept: asked several times per request, it changes once a month.
+let month = { start: 0, next: 0 }
+const monthStartOf = (ms: number): number => {
+  if (ms >= month.start && ms < month.next) return month.start
+  const start = utcMonthStart(new Date(ms))
+  month = { start: start.getTime(), next: addUtcMonths(start, 1).getTime() }
+  return month.start
+}
 
 /**
  * Month-to-date use per tenant, never fetched on the request path: used = metering's count at the last snapshot
