@@ -113,75 +113,79 @@ export async function proxyRoutes(app: ServiceInstance, options: ProxyOptions) {
   app.decorateRequest('contextToken', null)
   app.decorateRequest('quotaHeld', null)
 
-  app.addHook('onRequest', async (request, reply) => {
-    const { upstream, access: routeAccess } = request.routeOptions.config
-    if (!upstream || !routeAccess) return
-    const access = isProbe(request.method, request.url) ? 'public' : routeAccess
-    if (isInternalPath(request.url)) {
-      reply.callNotFound()
-      return reply
-    }
-    let caller: Caller | undefined
-    let bucket: Bucket
-    if (access === 'tenant') {
-      const resolved = await tenants.requireTenant(request.headers)
-      caller = resolved.caller
-      // The quota before the rate limit: an in-memory check, and the refusal that lasts (until the next month).
-      // Reading one's own usage (GET /api/usage/*: summaries, alerts) stays open over quota; it is still metered.
-      if (!readsOwnUsage(upstream, request.method)) {
-        const exceeded = quotas.admit(resolved.caller.tenantId, resolved.quota)
-        if (exceeded) return sendServiceError(reply, usageExceeded(exceeded, options.clock()))
-        request.quotaHeld = resolved.caller.tenantId
+  // Route-level hooks made per upstream (below), so the request path never reads request.routeOptions, which
+  // Fastify builds anew on every access.
+  const admitFor =
+    (upstream: string, routeAccess: UpstreamAccess) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const access = isProbe(request.method, request.url) ? 'public' : routeAccess
+      if (isInternalPath(request.url)) {
+        reply.callNotFound()
+        return reply
       }
-      bucket = { key: `tenant:${resolved.caller.tenantId}`, name: 'tenant', policy: resolved.rateLimit }
-    } else {
-      caller = await tenants.optionalUser(request.headers)
-      bucket = ipBucket(request)
+      let caller: Caller | undefined
+      let bucket: Bucket
+      if (access === 'tenant') {
+        const resolved = await tenants.requireTenant(request.headers)
+        caller = resolved.caller
+        // The quota before the rate limit: an in-memory check, and the refusal that lasts (until the next month).
+        // Reading one's own usage (GET /api/usage/*: summaries, alerts) stays open over quota; it is still metered.
+        if (!readsOwnUsage(upstream, request.method)) {
+          const exceeded = quotas.admit(resolved.caller.tenantId, resolved.quota)
+          if (exceeded) return sendServiceError(reply, usageExceeded(exceeded, options.clock()))
+          request.quotaHeld = resolved.caller.tenantId
+        }
+        bucket = { key: `tenant:${resolved.caller.tenantId}`, name: 'tenant', policy: resolved.rateLimit }
+      } else {
+        caller = await tenants.optionalUser(request.headers)
+        bucket = ipBucket(request)
+      }
+      if (!(await limiter.consume(request, reply, bucket))) {
+        releaseQuota(request)
+        return reply
+      }
+      // Real time, not the injected clock: upstreams check the token's expiry against their own clocks.
+      request.contextToken = contextTokens.tokenFor(caller ?? ANONYMOUS, upstream, {
+        id: request.id,
+        now: new Date(),
+      })
+      request.caller = caller ?? null
     }
-    if (!(await limiter.consume(request, reply, bucket))) {
-      releaseQuota(request)
-      return reply
-    }
-    // Real time, not the injected clock: upstreams check the token's expiry against their own clocks.
-    request.contextToken = contextTokens.tokenFor(caller ?? ANONYMOUS, upstream, {
-      id: request.id,
-      now: new Date(),
-    })
-    request.caller = caller ?? null
-  })
 
   const releaseQuota = (request: FastifyRequest) => {
     if (request.quotaHeld === null) return
     quotas.release(request.quotaHeld)
     request.quotaHeld = null
   }
-  app.addHook('onRequestAbort', async (request) => releaseQuota(request))
+  const onRequestAbort = async (request: FastifyRequest) => releaseQuota(request)
 
   // Exactly one usage event per forwarded request of a tenant, whatever the upstream answered.
-  app.addHook('onResponse', async (request, reply) => {
-    const { caller } = request
-    const { upstream } = request.routeOptions.config
-    if (!caller?.tenantId || !request.contextToken || !upstream) {
+  // Callback style: no promise per request.
+  const recordUsageFor =
+    (upstream: string) => (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      const { caller } = request
+      if (!caller?.tenantId || !request.contextToken) {
+        releaseQuota(request)
+        return done()
+      }
+      // Counted before the hold is released, in the same tick: the quota never sees the request as neither.
+      quotas.recorded(caller.tenantId)
       releaseQuota(request)
-      return
+      options.usage.record({
+        id: randomUUID(),
+        occurredAt: options.clock(),
+        tenantId: caller.tenantId,
+        keyId: caller.keyId,
+        userId: caller.userId,
+        upstream,
+        method: request.method,
+        path: request.url.split('?')[0] ?? request.url,
+        status: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime * 100) / 100,
+        requestId: request.id,
+      })
+      done()
     }
-    // Counted before the hold is released, in the same tick: the quota never sees the request as neither.
-    quotas.recorded(caller.tenantId)
-    releaseQuota(request)
-    options.usage.record({
-      id: randomUUID(),
-      occurredAt: options.clock(),
-      tenantId: caller.tenantId,
-      keyId: caller.keyId,
-      userId: caller.userId,
-      upstream,
-      method: request.method,
-      path: request.url.split('?')[0] ?? request.url,
-      status: reply.statusCode,
-      durationMs: Math.round(reply.elapsedTime * 100) / 100,
-      requestId: request.id,
-    })
-  })
 
   for (const upstream of options.upstreams) {
     const forwarder = createForwarder(upstream.url, {
@@ -242,6 +246,8 @@ export async function proxyRoutes(app: ServiceInstance, options: ProxyOptions) {
         )
       }
     }
+    const onRequest = admitFor(upstream.service, upstream.access)
+    const onResponse = recordUsageFor(upstream.service)
     await app.register(async (scope) => {
       // Bodies go upstream as they arrived, never parsed or re-encoded here; only their size is checked (forward).
       scope.removeAllContentTypeParsers()
@@ -252,6 +258,9 @@ export async function proxyRoutes(app: ServiceInstance, options: ProxyOptions) {
             method: PROXIED_METHODS,
             url,
             config: { upstream: upstream.service, access: upstream.access },
+            onRequest,
+            onRequestAbort,
+            onResponse,
             handler: forward,
           })
         }
