@@ -1,12 +1,18 @@
 import { openPoolConnections, type TestDb } from '@gatehouse/db-kit/testing'
-import { createTestClock } from '@gatehouse/service-kit'
+import { createTestClock, SERVICE_TOKEN_HEADER, signServiceToken } from '@gatehouse/service-kit'
 import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { auditLogs, twoFactorBackupCodes, users } from '../src/db/schema/index.ts'
 import { createTwoFactorSecretBox } from '../src/two-factor/secret-box.ts'
 import { totpCode, totpStep } from '../src/two-factor/totp.ts'
 import { auditEventsOf, bearer, login, me, PASSWORD, postJson, register } from './factories.ts'
-import { openTestDb, startTestApp, type TestApp, TWO_FACTOR_ENCRYPTION_KEY } from './fixtures.ts'
+import {
+  INTERNAL_SECRET,
+  openTestDb,
+  startTestApp,
+  type TestApp,
+  TWO_FACTOR_ENCRYPTION_KEY,
+} from './fixtures.ts'
 import { qrCodeText } from './qr.ts'
 
 let db: TestDb
@@ -245,6 +251,22 @@ describe('two-step login', () => {
     const events = await auditEventsOf(db.db, user.user.id)
     expect(events.filter((event) => event === 'TWO_FACTOR_FAILED')).toHaveLength(5)
     expect(events).toContain('TWO_FACTOR_LOCKED')
+  })
+})
+
+describe('which sign-ins ask for the second factor (README: Two-factor)', () => {
+  it('asks at password login, and not at a QR approval: the approving phone already passed it', async () => {
+    const user = await userWithTwoFactor()
+    expect((await passwordStep(user.email)).json()).toMatchObject({ mfaRequired: true })
+    const token = await signServiceToken(INTERNAL_SECRET, { issuer: 'qr-auth', audience: 'auth-api' })
+    const approved = await t.app.inject({
+      method: 'POST',
+      url: '/internal/sessions',
+      headers: { [SERVICE_TOKEN_HEADER]: token },
+      payload: { userId: user.user.id },
+    })
+    expect(approved.statusCode).toBe(201)
+    expect((await me(t.app, approved.json().accessToken)).json().user.id).toBe(user.user.id)
   })
 })
 
