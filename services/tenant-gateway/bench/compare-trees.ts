@@ -52,29 +52,36 @@ const execArgv = process.env.BENCH_CPU_PROF
   : []
 const upstream = await startChild<{ port: number }>('./upstream.ts')
 const upstreamUrl = `http://127.0.0.1:${upstream.info.port}`
-const baselineGateway = pathToFileURL(join(baselineDir, 'services/tenant-gateway/bench/gateway.ts')).href
-const gateways = {
-  baseline: await startChild<GatewayInfo>(baselineGateway, { args: [upstreamUrl], execArgv }),
-  head: await startChild<GatewayInfo>('./gateway.ts', { args: [upstreamUrl], execArgv }),
-  'head, platform off': await startChild<GatewayInfo>('./gateway.ts', {
+const gatewayOf = (dir: string) => pathToFileURL(join(dir, 'services/tenant-gateway/bench/gateway.ts')).href
+// BENCH_HEAD_DIR=<checkout>: compare two other checkouts (this tree only runs the upstream and the load).
+const headDir = process.env.BENCH_HEAD_DIR
+const gateways: Record<string, { child: ChildProcess; info: GatewayInfo }> = {
+  baseline: await startChild<GatewayInfo>(gatewayOf(baselineDir), { args: [upstreamUrl], execArgv }),
+  head: await startChild<GatewayInfo>(headDir ? gatewayOf(headDir) : './gateway.ts', {
+    args: [upstreamUrl],
+    execArgv,
+  }),
+}
+if (!headDir) {
+  gateways['head, platform off'] = await startChild<GatewayInfo>('./gateway.ts', {
     args: [upstreamUrl],
     execArgv,
     env: { BENCH_PLATFORM: 'off' },
-  }),
+  })
 }
-type Which = keyof typeof gateways
-const order = Object.keys(gateways) as Which[]
+type Which = string
+const order = Object.keys(gateways)
 process.stdout.write(
-  `gateway: this tree against ${baselineDir}; node ${process.version}, ${cpus().length} CPUs, ${CONNECTIONS} ` +
+  `gateway: ${headDir ?? 'this tree'} against ${baselineDir}; node ${process.version}, ${cpus().length} CPUs, ${CONNECTIONS} ` +
     `connections, ${ROUNDS} rounds of ${ROUND_S} s each, order rotated per round\n` +
-    order.map((which) => `  ${which}: ${gateways[which].info.setup}`).join('\n') +
+    order.map((which) => `  ${which}: ${gateways[which]!.info.setup}`).join('\n') +
     '\n',
 )
-for (const which of order) await round(gateways[which], 2)
+for (const which of order) await round(gateways[which]!, 2)
 const results = Object.fromEntries(order.map((which) => [which, [] as Awaited<ReturnType<typeof round>>[]]))
 for (let index = 0; index < ROUNDS; index++) {
   const rotated = [...order.slice(index % order.length), ...order.slice(0, index % order.length)]
-  for (const which of rotated) results[which]!.push(await round(gateways[which], ROUND_S))
+  for (const which of rotated) results[which]!.push(await round(gateways[which]!, ROUND_S))
 }
 const base = results.baseline!
 const rps = (which: Which) => median(results[which]!.map((r) => r.rps))
