@@ -1,15 +1,11 @@
 import { createHmac } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { freePort } from '@gatehouse/service-kit/testing'
 import { describe, expect, it } from 'vitest'
 import { createBrowser } from '../../services/auth-api/test/browser.ts'
 import { linkTokenOfEml } from '../../services/auth-api/test/mail-files.ts'
-import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  freePort,
-  startOidcProvider,
-} from '../../services/auth-api/test/oidc-harness.ts'
+import { CLIENT_ID, CLIENT_SECRET, startOidcProvider } from '../../services/auth-api/test/oidc-harness.ts'
 import { call, startPlatform } from './platform.ts'
 
 /** RFC 6238 written out here (HMAC-SHA1, 30 s, 6 digits): an authenticator app independent of the service's. */

@@ -1,9 +1,9 @@
 import { upstreamServices } from '@gatehouse/service-kit'
 import {
+  answerProblems,
   conformanceOf,
   documentProblems,
   type OpenApiDocument,
-  problemCodeOf,
   requestsOf,
 } from '@gatehouse/service-kit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -84,10 +84,8 @@ describe('the API documents of the running platform (pnpm start)', () => {
         if (contentType?.startsWith('text/event-stream')) await response.body?.cancel()
         const body = contentType?.includes('json') && text ? JSON.parse(text) : text
         statuses.add(response.status)
-        problems.push(...conformance.check(request.ref, { status: response.status, contentType, body }))
-        const code = problemCodeOf({ contentType, body })
-        if (code && !codes.has(code))
-          problems.push(`${request.method} ${request.url}: ${code} is not in the catalogue`)
+        const answer = { status: response.status, contentType, body }
+        problems.push(...answerProblems(conformance, request, answer, codes))
       }
     }
     expect(problems).toEqual([])

@@ -28,18 +28,34 @@ export async function createTestDb(opts: { migrationsDir?: string; service?: str
 }
 
 async function createServerTestDb(serverUrl: string): Promise<TestDb> {
-  const name = `gh_test_${randomBytes(6).toString('hex')}`
+  const scratch = await createScratchDatabase(serverUrl)
+  const handle = await createDb({ url: scratch.url, max: 5 })
+  return {
+    ...handle,
+    url: scratch.url,
+    close: async () => {
+      await handle.close()
+      await scratch.drop()
+    },
+  }
+}
+
+/** A database of its own on a PostgreSQL server (a test file's, a bench run's); drop() forces its connections out. */
+export interface ScratchDatabase {
+  name: string
+  url: string
+  drop(): Promise<void>
+}
+
+export async function createScratchDatabase(serverUrl: string, prefix = 'gh_test'): Promise<ScratchDatabase> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`
   await onServer(serverUrl, `create database ${name}`)
   const url = new URL(serverUrl)
   url.pathname = `/${name}`
-  const handle = await createDb({ url: url.toString(), max: 5 })
   return {
-    ...handle,
+    name,
     url: url.toString(),
-    close: async () => {
-      await handle.close()
-      await onServer(serverUrl, `drop database if exists ${name} with (force)`)
-    },
+    drop: () => onServer(serverUrl, `drop database if exists ${name} with (force)`),
   }
 }
 

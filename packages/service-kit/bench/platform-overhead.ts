@@ -9,7 +9,7 @@
 import { fork } from 'node:child_process'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import autocannon from 'autocannon'
+import { cpuMicrosOf, cpuRound, median } from '../src/bench/index.ts'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6)
 const ROUND_S = Number(process.env.BENCH_ROUND_S ?? 4)
@@ -23,33 +23,18 @@ const ports = await new Promise<{ off: number; on: number }>((resolve) =>
   child.once('message', resolve as never),
 )
 
-const serverCpu = () =>
-  new Promise<number>((resolve) => {
-    child.once('message', (message) => resolve((message as { cpuMicros: number }).cpuMicros))
-    child.send('cpu')
-  })
-
 interface Round {
   rps: number
   cpuMicrosPerRequest: number
 }
 
 async function round(port: number, path: string, duration: number): Promise<Round> {
-  const before = await serverCpu()
-  const result = await autocannon({
-    url: `http://127.0.0.1:${port}${path}`,
-    connections: CONNECTIONS,
-    duration,
-  })
-  const cpu = (await serverCpu()) - before
+  const { result, rps, cpuMicrosPerRequest } = await cpuRound(
+    { url: `http://127.0.0.1:${port}${path}`, connections: CONNECTIONS, duration },
+    () => cpuMicrosOf(child),
+  )
   if (result.errors + result.timeouts > 0) throw new Error(`errors on :${port}${path}`)
-  return { rps: result.requests.average, cpuMicrosPerRequest: cpu / result.requests.total }
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+  return { rps, cpuMicrosPerRequest }
 }
 
 process.stdout.write(

@@ -6,6 +6,7 @@
  */
 import type { AddressInfo } from 'node:net'
 import Type from 'typebox'
+import { answerCpuQuestions } from '../src/bench/index.ts'
 import { createService, type ServiceInstance } from '../src/create-service.ts'
 import { defineErrors } from '../src/errors.ts'
 import { DEFAULT_PLATFORM_SETTINGS, SERVER_MAX_EVENT_LOOP_DELAY_MS } from '../src/platform-settings.ts'
@@ -49,12 +50,6 @@ for (const withPlatform of [false, true]) {
   ports.push((app.server.address() as AddressInfo).port)
 }
 process.send?.({ off: ports[0], on: ports[1] })
-// The parent asks for this process's CPU time around each round: CPU per request does not depend on what else the
-// shared machine runs, unlike requests per second.
-process.on('message', (message) => {
-  if (message === 'cpu') {
-    const { user, system } = process.cpuUsage()
-    process.send?.({ cpuMicros: user + system })
-  }
-})
+// The parent asks for this process's CPU time around each round.
+answerCpuQuestions()
 process.on('disconnect', () => process.exit(0))

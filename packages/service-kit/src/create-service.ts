@@ -51,6 +51,11 @@ declare module 'fastify' {
  * Unknown body fields are removed before the handler sees them (ajv removeAdditional: 'all'), consistently on every route.
  */
 export function createService(options: ServiceOptions): ServiceInstance {
+  return buildService(options, callerPackageDir(1))
+}
+
+/** createService, for a caller that found the package folder of the service's app.ts itself (`callerDir`). */
+export function buildService(options: ServiceOptions, callerDir: string | undefined): ServiceInstance {
   const codePrefix = envStemOf(options.name)
   const logger =
     options.logger === false
@@ -98,7 +103,7 @@ export function createService(options: ServiceOptions): ServiceInstance {
     codePrefix,
     ...(entry ? { entry } : {}),
     hasDatabase: options.database !== undefined,
-    callerDir: callerPackageDir(1),
+    callerDir,
   })
   if (options.internalSecret)
     app.register(callerContext, { secret: options.internalSecret, audience: options.name })

@@ -90,6 +90,7 @@ export { runOperatorCommand } from './operator-command.ts'
 export {
   DEFAULT_PLATFORM_SETTINGS,
   type LoadSheddingSettings,
+  type PlatformConfig,
   type PlatformSettings,
   platformEnv,
   platformSettingsOf,
@@ -108,6 +109,7 @@ export {
   upstreamUrlEnvOf,
 } from './registry.ts'
 export { type RunOptions, runService } from './run-service.ts'
+export { createServiceApp, type ServiceAppConfig, type ServiceDeps } from './service-app.ts'
 export type { PlatformOptions } from './service-platform.ts'
 export { publishRevokedSessions, revokedSessionsOf, SESSION_REVOKED_CHANNEL } from './session-revocations.ts'
 export { STARTUP_MESSAGE, type StartupStage } from './startup-progress.ts'

@@ -10,6 +10,12 @@ declare module 'fastify' {
      * document lists exactly these beside the generic ones; without it, every code of the service, by status.
      */
     problems?: readonly Pick<ErrorFactory, 'code' | 'status'>[]
+    /**
+     * Who the route acts for, read from the gateway's signed context rather than a credential of its own. `tenant`
+     * (requireTenantCaller; what every route whose security admits an API key is) documents CALLER_REQUIRED and
+     * INTERNAL_CONTEXT_INVALID; `user` (request.caller.userId, a user the gateway vouches for) the latter only.
+     */
+    caller?: 'tenant' | 'user'
   }
 }
 
@@ -92,6 +98,11 @@ export interface OpenApiOptions {
   publicPrefixes: readonly string[]
   hasDatabase: boolean
   loadShedding: boolean
+  /**
+   * The service verifies the gateway's signed context (createService's internalSecret), a bad one being a 401.
+   * Default: whether callerContext is installed when the document is built.
+   */
+  callerContext?: boolean
   title?: string
   version?: string
   description?: string
@@ -174,14 +185,34 @@ export function defaultSecurityOf(url: string, options: Pick<OpenApiOptions, 'ac
   return undefined
 }
 
+type DocumentedRoute = Pick<RouteOptions, 'method' | 'url' | 'schema' | 'config'>
+
+/** The route's own `schema.security`, else its default. */
+export function securityOf(
+  route: DocumentedRoute,
+  options: Pick<OpenApiOptions, 'access' | 'publicPrefixes'>,
+): readonly Record<string, readonly string[]>[] | undefined {
+  const own = (route.schema as { security?: readonly Record<string, readonly string[]>[] } | undefined)
+    ?.security
+  return own ?? defaultSecurityOf(route.url, options)
+}
+
+/** Whom the route reads from the signed context (`config.caller`); an API key is only ever a tenant's. */
+function callerOf(route: DocumentedRoute, options: OpenApiOptions): 'tenant' | 'user' | undefined {
+  const declared = (route.config as { caller?: 'tenant' | 'user' } | undefined)?.caller
+  if (declared) return declared
+  const admitsKey = securityOf(route, options)?.some((requirement) => 'apiKey' in requirement)
+  return admitsKey ? 'tenant' : undefined
+}
+
 /** The codes (prefixed) a route can answer besides its success responses. */
-export function problemCodesOf(
-  route: Pick<RouteOptions, 'method' | 'url' | 'schema' | 'config'>,
-  options: OpenApiOptions,
-) {
+export function problemCodesOf(route: DocumentedRoute, options: OpenApiOptions) {
   const method = typeof route.method === 'string' ? route.method : (route.method[0] ?? 'GET')
   const schema = (route.schema ?? {}) as Schema
   const generic: string[] = ['INTERNAL']
+  const caller = callerOf(route, options)
+  if (caller === 'tenant') generic.push('CALLER_REQUIRED')
+  if (caller && options.callerContext) generic.push('INTERNAL_CONTEXT_INVALID')
   if (schema.body || schema.params || schema.querystring || schema.headers) generic.push('VALIDATION_FAILED')
   if (BODY_METHODS.has(method)) generic.push('MALFORMED_JSON', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE')
   if (options.hasDatabase && !isProbe(route.url)) generic.push('UNAVAILABLE', 'CONFLICT', 'BAD_REQUEST')
@@ -316,7 +347,11 @@ export function installOpenApiDocument(app: FastifyInstance, options: OpenApiOpt
         if (url.includes('*') || own.hide || route.method === 'HEAD')
           return { schema: { ...own, hide: true }, url }
         const method = typeof route.method === 'string' ? route.method : (route.method[0] ?? 'GET')
-        const security = own.security ?? defaultSecurityOf(url, options)
+        const documented = { ...route, schema: own, url }
+        const security = securityOf(documented, options)
+        // The document is built on its first request, after ready: callerContext (createService's internalSecret)
+        // has decorated the request by then, if the service verifies the gateway's context at all.
+        const callerContext = options.callerContext ?? app.hasRequestDecorator('caller')
         return {
           url,
           schema: {
@@ -324,8 +359,11 @@ export function installOpenApiDocument(app: FastifyInstance, options: OpenApiOpt
             tags: own.tags ?? [service],
             summary: own.summary ?? summaryOf(method, url),
             operationId: own.operationId ?? operationIdOf(method, url),
-            ...(security && (security as unknown[]).length > 0 ? { security } : {}),
-            [PROBLEMS_EXTENSION]: codesByStatus(problemCodesOf(route, options), catalogue.entries),
+            ...(security && security.length > 0 ? { security } : {}),
+            [PROBLEMS_EXTENSION]: codesByStatus(
+              problemCodesOf(documented, { ...options, callerContext }),
+              catalogue.entries,
+            ),
           } as unknown as FastifySchema,
         }
       },

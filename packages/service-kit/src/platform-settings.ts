@@ -53,7 +53,7 @@ export const DEFAULT_PLATFORM_SETTINGS: PlatformSettings = {
   errorsBaseUrl: PROBLEM_TYPE_BASE,
 }
 
-type PlatformConfig = Partial<{
+export type PlatformConfig = Partial<{
   METRICS_ENABLED: boolean
   METRICS_TOKEN: string
   LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: number

@@ -1,8 +1,9 @@
 import type { RouteOptions } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
+import { requireTenantCaller } from '../src/caller-context.ts'
 import type { ServiceInstance } from '../src/create-service.ts'
 import { createService } from '../src/create-service.ts'
-import { operationsOf } from '../src/openapi.ts'
+import { codesOfResponse, operationsOf, SECURITY } from '../src/openapi.ts'
 import { conformanceOf, documentProblems, requestsOf } from '../src/testing/openapi-conformance.ts'
 import { widgetsService } from './fixtures/widgets-service.ts'
 
@@ -128,6 +129,62 @@ describe('the OpenAPI document every service serves', () => {
     // The second POST of the same generated name is the declared 409.
     expect(answeredCodes).toContain('BOM_TRIGGERS_WIDGET_TAKEN')
     expect(answeredCodes).toContain('BOM_TRIGGERS_WIDGET_NOT_FOUND')
+  })
+
+  it('documents the caller-context refusals on routes that act for the gateway’s signed caller', async () => {
+    const secret = 's'.repeat(40)
+    /** bom-triggers (tenant access): a tenant route, a user-context route, a public one and an internal one. */
+    const callerService = (internalSecret?: string) => {
+      const service = createService({
+        name: 'bom-triggers',
+        logger: false,
+        ...(internalSecret ? { internalSecret } : {}),
+      })
+      service.get('/api/tasks/mine', async (request) => requireTenantCaller(request))
+      service.get(
+        '/api/tasks/phone',
+        { config: { caller: 'user' }, schema: { security: SECURITY.user } },
+        async (request) => ({ userId: request.caller?.userId ?? null }),
+      )
+      service.get('/api/tasks/open', { schema: { security: SECURITY.public } }, async () => ({}))
+      service.get('/api/tasks/me', { schema: { security: SECURITY.user } }, async () => ({}))
+      service.post('/internal/tasks/sync', async () => ({}))
+      return service
+    }
+    const unauthorized = async (service: ServiceInstance) => {
+      const document = (await service.inject('/openapi.json')).json()
+      return Object.fromEntries(
+        operationsOf(document).map(({ method, path, operation }) => [
+          `${method.toUpperCase()} ${path}`,
+          codesOfResponse(operation.responses?.['401']),
+        ]),
+      )
+    }
+
+    app = callerService(secret)
+    expect(await unauthorized(app)).toMatchObject({
+      'GET /api/tasks/mine': ['BOM_TRIGGERS_CALLER_REQUIRED', 'BOM_TRIGGERS_INTERNAL_CONTEXT_INVALID'],
+      'GET /api/tasks/phone': ['BOM_TRIGGERS_INTERNAL_CONTEXT_INVALID'],
+      'GET /api/tasks/open': [],
+      'GET /api/tasks/me': [],
+      'POST /internal/tasks/sync': ['BOM_TRIGGERS_INTERNAL_AUTH_REQUIRED'],
+      'GET /health': [],
+      'GET /api/bom-triggers/ready': [],
+    })
+    const anonymous = await app.inject('/api/tasks/mine')
+    expect([anonymous.statusCode, anonymous.json().code]).toEqual([401, 'BOM_TRIGGERS_CALLER_REQUIRED'])
+    for (const url of ['/api/tasks/mine', '/api/tasks/phone']) {
+      const forged = await app.inject({ url, headers: { 'x-gatehouse-context': 'forged' } })
+      expect([forged.statusCode, forged.json().code]).toEqual([401, 'BOM_TRIGGERS_INTERNAL_CONTEXT_INVALID'])
+    }
+    await app.close()
+
+    // Without INTERNAL_SECRET no context is verified, so none is refused: a tenant route still needs one.
+    app = callerService()
+    expect(await unauthorized(app)).toMatchObject({
+      'GET /api/tasks/mine': ['BOM_TRIGGERS_CALLER_REQUIRED'],
+      'GET /api/tasks/phone': [],
+    })
   })
 
   it('points problem types at the configured catalogue', async () => {

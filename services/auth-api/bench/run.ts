@@ -5,14 +5,21 @@
  * is created and dropped). BENCH_DURATION_S sets the length of the timed runs (health, me; default 5 and 8 s);
  * login, refresh and logout run a fixed number of requests.
  */
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { createServer } from 'node:net'
 import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { hashPassword, verifyPassword } from '@gatehouse/crypto'
-import { createDb, migrateUp } from '@gatehouse/db-kit'
-import autocannon from 'autocannon'
+import {
+  type BenchServer,
+  benchServerUrl,
+  cpuProfileArgs,
+  latencies,
+  percentile,
+  requestsPerSecond,
+  cannon as run,
+  startBenchServer,
+} from '@gatehouse/service-kit/bench'
+import type autocannon from 'autocannon'
 import { SMTPServer } from 'smtp-server'
 import { openSession } from '../src/sessions.ts'
 
@@ -20,61 +27,7 @@ const CONCURRENCY = 10
 const DURATION_S = process.env.BENCH_DURATION_S ? Number(process.env.BENCH_DURATION_S) : undefined
 const PASSWORD = 'correct horse battery staple'
 const serviceDir = fileURLToPath(new URL('..', import.meta.url))
-
-const serverUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL
-if (!serverUrl) {
-  process.stderr.write('bench: set BENCH_DATABASE_URL or TEST_DATABASE_URL to a PostgreSQL server URL\n')
-  process.exit(1)
-}
-
-async function onServer(statement: string): Promise<void> {
-  const server = await createDb({ url: serverUrl, max: 1 })
-  await server.raw.exec(statement).finally(() => server.close())
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => resolve(port))
-    })
-    probe.on('error', reject)
-  })
-}
-
-async function waitHealthy(base: string): Promise<void> {
-  // Up to 30 s: tsx compiles the service on start, slowly on a busy machine.
-  for (let attempt = 0; attempt < 300; attempt++) {
-    const ok = await fetch(`${base}/health`).then(
-      (response) => response.ok,
-      () => false,
-    )
-    if (ok) return
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error('the server did not come up')
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
-}
-
-/** Per-call latency of fn with `parallel` calls in flight (as the server sees them). */
-async function latencies(calls: number, parallel: number, fn: () => Promise<unknown>): Promise<number[]> {
-  const measured: number[] = []
-  let remaining = calls
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (remaining-- > 0) {
-        const started = performance.now()
-        await fn()
-        measured.push(performance.now() - started)
-      }
-    }),
-  )
-  return measured
-}
+const serverUrl = benchServerUrl(process.env)
 
 interface Figures {
   name: string
@@ -86,68 +39,46 @@ interface Figures {
 }
 
 async function cannon(name: string, options: autocannon.Options, expectStatus: number): Promise<Figures> {
-  // A 100 ms sample interval: the run ends (and its duration is known) to 0.1 s, not to the next whole second.
-  const result = await autocannon({ connections: CONCURRENCY, sampleInt: 100, ...options })
-  const wrong = result.non2xx + result.errors + result.timeouts
-  const expected = result.statusCodeStats?.[`${expectStatus}` as `${number}`]?.count ?? 0
-  if (wrong > 0 || expected === 0) {
-    throw new Error(`${name}: ${wrong} failed requests (${JSON.stringify(result.statusCodeStats)})`)
-  }
+  const result = await run(name, { connections: CONCURRENCY, ...options }, expectStatus)
   return {
     name,
     p50: result.latency.p50,
     p99: result.latency.p99,
     mean: result.latency.mean,
-    rps: result.requests.total / result.duration,
+    rps: requestsPerSecond(result),
     requests: result.requests.total,
   }
 }
 
-const dbName = `gh_bench_${randomBytes(5).toString('hex')}`
-await onServer(`create database ${dbName}`)
-const dbUrl = new URL(serverUrl)
-dbUrl.pathname = `/${dbName}`
-const db = await createDb({ url: dbUrl.toString(), max: 10 })
-let server: ReturnType<typeof spawn> | undefined
-let smtpSink: SMTPServer | undefined
+// Production needs SMTP: a sink on loopback takes the verification mails of the sign-ups below.
+const smtp = new SMTPServer({
+  authOptional: true,
+  disabledCommands: ['STARTTLS'],
+  logger: false,
+  onData: (stream, _session, done) => stream.on('end', () => done()).resume(),
+})
+await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve))
+let server: BenchServer | undefined
 try {
-  await migrateUp(db, { migrationsDir: `${serviceDir}/migrations`, service: 'auth-api' })
-  const port = await freePort()
-  const base = `http://127.0.0.1:${port}`
-  // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops.
-  const profile = process.env.BENCH_CPU_PROF
-    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
-    : []
-  // Production needs SMTP: a sink on loopback takes the verification mails of the sign-ups below.
-  const smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData: (stream, _session, done) => stream.on('end', () => done()).resume(),
-  })
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve))
-  smtpSink = smtp
-  const smtpPort = (smtp.server.address() as { port: number }).port
-  server = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/server.ts'], {
-    cwd: serviceDir,
-    stdio: ['ignore', 'ignore', 'inherit'],
+  server = await startBenchServer({
+    service: 'auth-api',
+    serviceDir,
+    serverUrl,
+    dbMax: 10,
+    // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops.
+    execArgv: cpuProfileArgs(process.env.BENCH_CPU_PROF),
     env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      DATABASE_URL: dbUrl.toString(),
-      LOG_LEVEL: 'warn',
       INTERNAL_SECRET: randomBytes(32).toString('base64url'),
       CRON_SECRET: randomBytes(32).toString('base64url'),
       TWO_FACTOR_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
       COOKIE_SECRET: randomBytes(32).toString('base64url'),
-      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as { port: number }).port}`,
       RATE_LIMIT_LOGIN_PER_IP: '1000000000',
       RATE_LIMIT_LOGIN_PER_ACCOUNT: '1000000000',
       REDIS_URL: '',
     },
   })
-  await waitHealthy(base)
+  const { base, db } = server
 
   const json = { 'content-type': 'application/json' }
   const email = `bench-${randomBytes(4).toString('hex')}@example.com`
@@ -288,11 +219,6 @@ try {
   ]
   process.stdout.write(`${lines.join('\n')}\n`)
 } finally {
-  server?.kill('SIGTERM')
-  await new Promise((resolve) =>
-    server && server.exitCode === null ? server.once('exit', resolve) : resolve(null),
-  )
-  smtpSink?.close()
-  await db.close()
-  await onServer(`drop database if exists ${dbName} with (force)`)
+  await server?.close()
+  smtp.close()
 }

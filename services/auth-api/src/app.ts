@@ -1,14 +1,5 @@
 import cookie from '@fastify/cookie'
-import type { DbHandle } from '@gatehouse/db-kit'
-import {
-  type Clock,
-  createService,
-  type LoggerSettings,
-  parseTrustedProxies,
-  platformSettingsOf,
-  type ServiceInstance,
-  systemClock,
-} from '@gatehouse/service-kit'
+import { createServiceApp, type ServiceDeps, type ServiceInstance, systemClock } from '@gatehouse/service-kit'
 import { createAccessTokens } from './access-tokens.ts'
 import { createAccountMail } from './account-mail.ts'
 import { type BackgroundTasks, createBackgroundTasks } from './background-tasks.ts'
@@ -35,12 +26,7 @@ import { createSigningKeyRing } from './signing-keys.ts'
 import { createTwoFactorSecretBox } from './two-factor/secret-box.ts'
 import type { TwoFactorDeps } from './two-factor/two-factor.ts'
 
-export interface AppDeps {
-  config: Config
-  db: DbHandle
-  logger?: LoggerSettings | false
-  /** Time for anything with a TTL; tests pass createTestClock(). */
-  clock?: Clock
+export interface AppDeps extends ServiceDeps<Config> {
   /** Built from SMTP_URL / the mail folder when not given. */
   mailer?: Mailer
 }
@@ -56,16 +42,10 @@ declare module 'fastify' {
 const BODY_LIMIT_BYTES = 16 * 1024
 const SIGNING_KEY_CACHE_SECONDS = 60
 
-export function buildApp({ config, db, logger, clock = systemClock, ...deps }: AppDeps): ServiceInstance {
-  const app = createService({
-    name: 'auth-api',
-    database: db,
+export function buildApp(appDeps: AppDeps): ServiceInstance {
+  const { config, db, clock = systemClock } = appDeps
+  const app = createServiceApp('auth-api', appDeps, {
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: parseTrustedProxies(config.TRUST_PROXY),
-    ...(config.INTERNAL_SECRET ? { internalSecret: config.INTERNAL_SECRET } : {}),
-    logger: logger ?? { level: config.LOG_LEVEL, pretty: config.LOG_PRETTY },
-    // What bootService would pass, also when a test builds the app itself.
-    platform: platformSettingsOf(config),
     // Secure cookies mean TLS in front: browsers are told to keep to it.
     hsts: config.COOKIE_SECURE,
   })
@@ -125,7 +105,7 @@ export function buildApp({ config, db, logger, clock = systemClock, ...deps }: A
 
   const tasks = createBackgroundTasks(app.log)
   const mailer =
-    deps.mailer ??
+    appDeps.mailer ??
     createMailer({
       from: config.MAIL_FROM,
       mailDir: config.mailDir,

@@ -1,8 +1,8 @@
 import type { TestDb } from '@gatehouse/db-kit/testing'
+import { freePort } from '@gatehouse/service-kit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bearer, register } from './factories.ts'
 import { openTestDb, startTestApp, type TestApp } from './fixtures.ts'
-import { freePort } from './oidc-harness.ts'
 
 let db: TestDb
 let t: TestApp

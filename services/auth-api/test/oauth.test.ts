@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream'
 import { openPoolConnections, type TestDb } from '@gatehouse/db-kit/testing'
 import { SERVICE_TOKEN_HEADER, signServiceToken } from '@gatehouse/service-kit'
+import { freePort } from '@gatehouse/service-kit/testing'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { identities, sessions, users } from '../src/db/schema/index.ts'
@@ -9,7 +10,7 @@ import { type Browser, createBrowser, type Page } from './browser.ts'
 import { auditEventsOf, bearer, login, me, PASSWORD, postJson, register, uniqueEmail } from './factories.ts'
 import { INTERNAL_SECRET, openTestDb, startTestApp, type TestApp } from './fixtures.ts'
 import { type GitHubStandIn, startGitHubStandIn } from './github-stand-in.ts'
-import { CLIENT_ID, CLIENT_SECRET, freePort, type OidcHarness, startOidcProvider } from './oidc-harness.ts'
+import { CLIENT_ID, CLIENT_SECRET, type OidcHarness, startOidcProvider } from './oidc-harness.ts'
 
 let db: TestDb
 let t: TestApp

@@ -1,6 +1,7 @@
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto'
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { freePort } from '@gatehouse/service-kit/testing'
 import Provider from 'oidc-provider'
 
 export interface ProviderAccount {
@@ -32,14 +33,6 @@ export interface OidcHarness {
   down(): Promise<void>
   up(): Promise<void>
   close(): Promise<void>
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }
 
 export async function startOidcProvider(options: { redirectUris: string[] }): Promise<OidcHarness> {

@@ -8,18 +8,23 @@
  *   call for 1,000 tenants.
  * Needs BENCH_DATABASE_URL or TEST_DATABASE_URL (a server URL; a database is created and dropped).
  */
-import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
-import { createServer } from 'node:net'
 import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { createDb, migrateUp } from '@gatehouse/db-kit'
 import {
   INTERNAL_CONTEXT_HEADER,
   SERVICE_TOKEN_HEADER,
   signInternalContext,
   signServiceToken,
 } from '@gatehouse/service-kit'
+import {
+  type BenchServer,
+  benchServerUrl,
+  cpuProfileArgs,
+  latencies,
+  percentile,
+  startBenchServer,
+} from '@gatehouse/service-kit/bench'
 import postgres from 'postgres'
 import { Pool } from 'undici'
 
@@ -32,43 +37,7 @@ const SUMMARY_EVENTS = 1_000_000
 const serviceDir = fileURLToPath(new URL('..', import.meta.url))
 const secret = randomBytes(32).toString('base64url')
 
-const serverUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL
-if (!serverUrl) {
-  process.stderr.write('bench: set BENCH_DATABASE_URL or TEST_DATABASE_URL to a PostgreSQL server URL\n')
-  process.exit(1)
-}
-
-async function onServer(statement: string): Promise<void> {
-  const server = await createDb({ url: serverUrl, max: 1 })
-  await server.raw.exec(statement).finally(() => server.close())
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => resolve(port))
-    })
-    probe.on('error', reject)
-  })
-}
-
-async function waitHealthy(base: string): Promise<void> {
-  for (let attempt = 0; attempt < 150; attempt++) {
-    const ok = await fetch(`${base}/health`).then(
-      (response) => response.ok,
-      () => false,
-    )
-    if (ok) return
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error('the server did not come up')
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
-}
+const serverUrl = benchServerUrl(process.env)
 
 /** Runs the batches from `senders` concurrent loops; events per second over the whole run. */
 async function throughput<T>(
@@ -189,35 +158,25 @@ async function copyInto(
   })
 }
 
-const dbName = `gh_bench_${randomBytes(5).toString('hex')}`
-await onServer(`create database ${dbName}`)
-const dbUrl = new URL(serverUrl)
-dbUrl.pathname = `/${dbName}`
-const db = await createDb({ url: dbUrl.toString(), max: 4 })
-const copier = postgres(dbUrl.toString(), { max: SENDERS, onnotice: () => {} })
-let server: ChildProcess | undefined
+let server: BenchServer | undefined
+let copier: postgres.Sql | undefined
 try {
-  await migrateUp(db, { migrationsDir: `${serviceDir}/migrations`, service: 'metering' })
-  const port = await freePort()
-  const base = `http://127.0.0.1:${port}`
-  const profile = process.env.BENCH_CPU_PROF
-    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
-    : []
-  server = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/server.ts'], {
-    cwd: serviceDir,
-    stdio: ['ignore', 'ignore', 'inherit'],
+  server = await startBenchServer({
+    service: 'metering',
+    serviceDir,
+    serverUrl,
+    dbMax: 4,
+    execArgv: cpuProfileArgs(process.env.BENCH_CPU_PROF),
+    healthTimeoutMs: 15_000,
     env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      DATABASE_URL: dbUrl.toString(),
-      LOG_LEVEL: 'warn',
       INTERNAL_SECRET: secret,
       // Measuring capacity: a shed batch would only be retried by the gateway.
       LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
     },
   })
-  await waitHealthy(base)
+  const { base, db } = server
+  const copySql = postgres(server.databaseUrl, { max: SENDERS, onnotice: () => {} })
+  copier = copySql
   const client = new Pool(base, { connections: SENDERS })
   const serviceToken = () => signServiceToken(secret, { issuer: 'tenant-gateway', audience: 'metering' })
 
@@ -235,7 +194,7 @@ try {
     }
   }
   const copyBatch = async (payload: ReturnType<typeof copyPayload>) => {
-    await copier.begin(async (tx) => {
+    await copySql.begin(async (tx) => {
       await copyInto(
         tx,
         'copy usage_event_keys (tenant_id, idempotency_key, event_id, occurred_at, received_at) from stdin',
@@ -308,12 +267,7 @@ try {
   )
   const timed = async (calls: number, call: () => Promise<void>) => {
     for (let i = 0; i < 20; i++) await call()
-    const measured: number[] = []
-    for (let i = 0; i < calls; i++) {
-      const started = performance.now()
-      await call()
-      measured.push(performance.now() - started)
-    }
+    const measured = await latencies(calls, 1, call)
     return { p50: percentile(measured, 50), p99: percentile(measured, 99) }
   }
   const summaryCall = (query: string, expectedTotal: number) => async () => {
@@ -363,11 +317,6 @@ try {
   ]
   process.stdout.write(`${lines.join('\n')}\n`)
 } finally {
-  server?.kill('SIGTERM')
-  await new Promise((resolve) =>
-    server && server.exitCode === null ? server.once('exit', resolve) : resolve(null),
-  )
-  await copier.end({ timeout: 5 })
-  await db.close()
-  await onServer(`drop database if exists ${dbName} with (force)`)
+  await copier?.end({ timeout: 5 })
+  await server?.close()
 }

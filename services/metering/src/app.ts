@@ -1,12 +1,4 @@
-import type { DbHandle } from '@gatehouse/db-kit'
-import {
-  type Clock,
-  createService,
-  type LoggerSettings,
-  platformSettingsOf,
-  type ServiceInstance,
-  systemClock,
-} from '@gatehouse/service-kit'
+import { createServiceApp, type ServiceDeps, type ServiceInstance, systemClock } from '@gatehouse/service-kit'
 import type { Config } from './config.ts'
 import { createEventStore } from './event-store.ts'
 import { createPartitionKeeper } from './partitions.ts'
@@ -16,25 +8,13 @@ import { internalRoutes } from './routes/internal.ts'
 import { summaryRoutes } from './routes/summary.ts'
 import { tenantEventRoutes } from './routes/tenant-events.ts'
 
-export interface AppDeps {
-  config: Config
-  db: DbHandle
-  logger?: LoggerSettings | false
-  /** Time for anything with a TTL; tests pass createTestClock(). */
-  clock?: Clock
-}
+export type AppDeps = ServiceDeps<Config>
 
 const PARTITION_CHECK_MS = 60 * 60 * 1000
 
-export function buildApp({ config, db, logger, clock = systemClock }: AppDeps): ServiceInstance {
-  const app = createService({
-    name: 'metering',
-    database: db,
-    ...(config.INTERNAL_SECRET ? { internalSecret: config.INTERNAL_SECRET } : {}),
-    logger: logger ?? { level: config.LOG_LEVEL, pretty: config.LOG_PRETTY },
-    // What bootService would pass, also when a test builds the app itself.
-    platform: platformSettingsOf(config),
-  })
+export function buildApp(deps: AppDeps): ServiceInstance {
+  const { config, db, clock = systemClock } = deps
+  const app = createServiceApp('metering', deps)
   const partitions = createPartitionKeeper(db.db, { clock, monthsAhead: config.PARTITION_MONTHS_AHEAD })
   const store = createEventStore(db.db, partitions)
 

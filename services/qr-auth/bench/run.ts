@@ -6,21 +6,30 @@
  * TEST_DATABASE_URL (a server URL; two databases are created and dropped). BENCH_SECONDS (default 5) per
  * throughput case, BENCH_CALLS (default 1000) per latency case, BENCH_CPU_PROF=<dir> for a profile of qr-auth.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createDb, migrateUp } from '@gatehouse/db-kit'
+import { createDb } from '@gatehouse/db-kit'
 import {
   INTERNAL_CONTEXT_HEADER,
   SERVICE_TOKEN_HEADER,
   signInternalContext,
   signServiceToken,
 } from '@gatehouse/service-kit'
-import autocannon from 'autocannon'
+import {
+  type BenchServer,
+  benchServerUrl,
+  cannon,
+  cpuProfileArgs,
+  inParallel as inParallelOf,
+  latencies,
+  percentile,
+  requestsPerSecond,
+  startBenchServer,
+} from '@gatehouse/service-kit/bench'
+import type autocannon from 'autocannon'
 import { Pool } from 'undici'
 import { addCpu, type CpuSample, cpuDuring } from './cpu.ts'
 
@@ -32,87 +41,13 @@ const PASSWORD = 'Correct-Horse-9-Battery'
 const DESKTOP_UA = 'Mozilla/5.0 (X11; Linux x86_64) Firefox/131.0'
 const servicesDir = fileURLToPath(new URL('../..', import.meta.url))
 
-const serverUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL
-if (!serverUrl) {
-  process.stderr.write('bench: set BENCH_DATABASE_URL or TEST_DATABASE_URL to a PostgreSQL server URL\n')
-  process.exit(1)
-}
+const serverUrl = benchServerUrl(process.env)
 
-async function onServer(statement: string): Promise<void> {
-  const server = await createDb({ url: serverUrl, max: 1 })
-  await server.raw.exec(statement).finally(() => server.close())
-}
+/** fn(0) .. fn(count - 1) with `parallel` (by default CONCURRENCY) calls in flight; the results in order. */
+const inParallel = <T>(count: number, fn: (index: number) => Promise<T>, parallel = CONCURRENCY) =>
+  inParallelOf(count, fn, parallel)
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => resolve(port))
-    })
-    probe.on('error', reject)
-  })
-}
-
-async function waitHealthy(base: string): Promise<void> {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    const ok = await fetch(`${base}/health`).then(
-      (response) => response.ok,
-      () => false,
-    )
-    if (ok) return
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`${base} did not come up`)
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
-}
-
-/** fn(0) .. fn(count - 1) with `parallel` calls in flight; the results in order. */
-async function inParallel<T>(
-  count: number,
-  fn: (index: number) => Promise<T>,
-  parallel = CONCURRENCY,
-): Promise<T[]> {
-  const results: T[] = []
-  let next = 0
-  const worker = async () => {
-    for (let index = next++; index < count; index = next++) results[index] = await fn(index)
-  }
-  await Promise.all(Array.from({ length: parallel }, worker))
-  return results
-}
-
-/** Per-call latency (ms) of fn with `parallel` calls in flight. */
-function latencies(
-  calls: number,
-  parallel: number,
-  fn: (index: number) => Promise<unknown>,
-): Promise<number[]> {
-  return inParallel(
-    calls,
-    async (index) => {
-      const started = performance.now()
-      await fn(index)
-      return performance.now() - started
-    },
-    parallel,
-  )
-}
-
-const databases = [
-  `gh_bench_qr_${randomBytes(4).toString('hex')}`,
-  `gh_bench_auth_${randomBytes(4).toString('hex')}`,
-]
-const urlOf = (name: string) => {
-  const url = new URL(serverUrl)
-  url.pathname = `/${name}`
-  return url.toString()
-}
-const [qrDbUrl, authDbUrl] = databases.map(urlOf) as [string, string]
-const servers: ChildProcess[] = []
+const servers: BenchServer[] = []
 const clients: Pool[] = []
 const closing: Array<() => Promise<void>> = []
 const internalSecret = randomBytes(32).toString('base64url')
@@ -120,22 +55,24 @@ const internalSecret = randomBytes(32).toString('base64url')
 // only INTERNAL_SECRET, which the two share, is given.
 const secretsDir = mkdtempSync(join(tmpdir(), 'qr-auth-bench-'))
 
-function startServer(service: string, env: Record<string, string>): ChildProcess {
-  // BENCH_CPU_PROF=<dir>: qr-auth's server writes a V8 CPU profile there when it stops.
-  const profile =
-    service === 'qr-auth' && process.env.BENCH_CPU_PROF
-      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
-      : []
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/server.ts'], {
-    cwd: `${servicesDir}/${service}`,
-    stdio: ['ignore', 'ignore', 'inherit'],
+async function startServer(
+  service: 'qr-auth' | 'auth-api',
+  databasePrefix: string,
+  env: Record<string, string>,
+): Promise<BenchServer> {
+  const server = await startBenchServer({
+    service,
+    serviceDir: `${servicesDir}/${service}`,
+    serverUrl,
+    databasePrefix,
+    // BENCH_CPU_PROF=<dir>: qr-auth's server writes a V8 CPU profile there when it stops.
+    execArgv: service === 'qr-auth' ? cpuProfileArgs(process.env.BENCH_CPU_PROF) : [],
+    healthTimeoutMs: 60_000,
     env: {
-      ...process.env,
       NODE_ENV: 'development',
       // service-kit keeps the generated secrets beside DATA_DIR (its parent's secrets.json): one folder per
-      // service, or the two servers starting at once write and read the same file and one reads it half-written.
+      // service, or the two servers write and read the same file (and one may read it half-written).
       DATA_DIR: join(secretsDir, service, 'data'),
-      LOG_LEVEL: 'warn',
       INTERNAL_SECRET: internalSecret,
       REDIS_URL: '',
       // Measured as they are, never answered 503 because the machine is busy.
@@ -143,49 +80,31 @@ function startServer(service: string, env: Record<string, string>): ChildProcess
       ...env,
     },
   })
-  servers.push(child)
-  return child
+  servers.push(server)
+  return server
 }
 
 try {
-  for (const name of databases) await onServer(`create database ${name}`)
-  for (const [service, url] of [
-    ['qr-auth', qrDbUrl],
-    ['auth-api', authDbUrl],
-  ] as const) {
-    const db = await createDb({ url, max: 1 })
-    await migrateUp(db, { migrationsDir: `${servicesDir}/${service}/migrations`, service }).finally(() =>
-      db.close(),
-    )
-  }
-  const [qrPort, authPort] = [await freePort(), await freePort()]
-  const qrBase = `http://127.0.0.1:${qrPort}`
-  const authBase = `http://127.0.0.1:${authPort}`
-  const authServer = startServer('auth-api', {
-    PORT: String(authPort),
-    DATABASE_URL: authDbUrl,
+  const authServer = await startServer('auth-api', 'gh_bench_auth', {
     RATE_LIMIT_REGISTER_PER_IP: '1000000',
     RATE_LIMIT_LOGIN_PER_IP: '1000000',
   })
-  const qrServer = startServer('qr-auth', {
-    PORT: String(qrPort),
-    DATABASE_URL: qrDbUrl,
-    AUTH_API_URL: authBase,
-  })
-  await Promise.all([waitHealthy(authBase), waitHealthy(qrBase)])
+  const authBase = authServer.base
+  const qrServer = await startServer('qr-auth', 'gh_bench_qr', { AUTH_API_URL: authBase })
+  const qrBase = qrServer.base
   // Who to charge CPU to: the two servers and the PostgreSQL backends serving each one's database.
   const monitor = await createDb({ url: serverUrl, max: 1 })
   closing.push(() => monitor.close())
-  const [qrDb, authDb] = databases as [string, string]
+  const [qrDb, authDb] = [qrServer.databaseName, authServer.databaseName]
   const benchPids = async () => {
     const backends = await monitor.raw.query<{ pid: number; datname: string }>(
       'select pid, datname from pg_stat_activity where datname = any($1)',
-      [databases],
+      [[qrDb, authDb]],
     )
     const of = (name: string) => backends.filter((row) => row.datname === name).map((row) => row.pid)
     return {
-      'qr-auth': qrServer.pid ? [qrServer.pid] : [],
-      'auth-api': authServer.pid ? [authServer.pid] : [],
+      'qr-auth': qrServer.process.pid ? [qrServer.process.pid] : [],
+      'auth-api': authServer.process.pid ? [authServer.process.pid] : [],
       'PostgreSQL for qr-auth': of(qrDb),
       'PostgreSQL for auth-api': of(authDb),
     }
@@ -281,11 +200,10 @@ try {
   // Throughput (autocannon). The create run's sessions are each polled once by the poll run: a second poll
   // within the interval would be a slow_down.
   const created: Session[] = []
-  const createRun = await autocannon({
+  const createRun = await cannon('create', {
     url: `${qrBase}/api/qr/sessions`,
     connections: CONCURRENCY,
     duration: SECONDS,
-    sampleInt: 100,
     requests: [
       {
         method: 'POST',
@@ -299,11 +217,10 @@ try {
     ],
   })
   const toPoll = [...created]
-  const pollRun = await autocannon({
+  const pollRun = await cannon('poll', {
     url: qrBase,
     connections: CONCURRENCY,
     amount: toPoll.length,
-    sampleInt: 100,
     requests: [
       {
         method: 'GET',
@@ -318,13 +235,6 @@ try {
       },
     ],
   })
-  for (const [name, run] of [
-    ['create', createRun],
-    ['poll', pollRun],
-  ] as const) {
-    if (run.non2xx + run.errors + run.timeouts > 0)
-      throw new Error(`${name}: ${JSON.stringify(run.statusCodeStats)}`)
-  }
 
   // Latency per call, one at a time and with CONCURRENCY in flight. Poll: fresh sessions, each polled once.
   // Exchange against the same-run baseline, in alternating halves so that both see the same machine.
@@ -381,13 +291,12 @@ try {
     `| ${name.padEnd(32)} | ${ms(percentile(values, 50)).padStart(8)} | ${ms(percentile(values, 99)).padStart(8)} | ${String(values.length).padStart(5)} |`
   // What PostgreSQL itself costs here, one at a time: a round trip, and a durable one-row commit (the WAL
   // flush that create, scan, approve and the exchange's flip wait for; polls do not).
-  const probe = await createDb({ url: qrDbUrl, max: 1 })
+  const probe = qrServer.db
   await probe.raw.exec('create table bench_commit_probe (id bigserial primary key)')
   latency['PostgreSQL select 1, c=1'] = await latencies(CALLS, 1, () => probe.raw.exec('select 1'))
   latency['PostgreSQL durable commit, c=1'] = await latencies(CALLS, 1, () =>
     probe.raw.exec('insert into bench_commit_probe default values'),
   )
-  await probe.close()
 
   const p50 = (name: string) => percentile(latency[name] ?? [], 50)
   const ratio = (parallel: number) =>
@@ -397,8 +306,8 @@ try {
     '',
     `| throughput (autocannon, c=${CONCURRENCY})    |   req/s | requests | p50 (whole ms) |`,
     '|----------------------------------|---------|----------|----------------|',
-    `| POST /api/qr/sessions (create)   | ${(createRun.requests.total / createRun.duration).toFixed(0).padStart(7)} | ${String(createRun.requests.total).padStart(8)} | ${createRun.latency.p50} ms |`,
-    `| GET /api/qr/sessions/:id (poll)  | ${(pollRun.requests.total / pollRun.duration).toFixed(0).padStart(7)} | ${String(pollRun.requests.total).padStart(8)} | ${pollRun.latency.p50} ms |`,
+    `| POST /api/qr/sessions (create)   | ${requestsPerSecond(createRun).toFixed(0).padStart(7)} | ${String(createRun.requests.total).padStart(8)} | ${createRun.latency.p50} ms |`,
+    `| GET /api/qr/sessions/:id (poll)  | ${requestsPerSecond(pollRun).toFixed(0).padStart(7)} | ${String(pollRun.requests.total).padStart(8)} | ${pollRun.latency.p50} ms |`,
     '',
     '| latency per call                 |      p50 |      p99 | calls |',
     '|----------------------------------|----------|----------|-------|',
@@ -445,13 +354,6 @@ try {
   process.stdout.write(`${lines.join('\n')}\n`)
 } finally {
   await Promise.all([...clients.map((client) => client.close()), ...closing.map((close) => close())])
-  for (const server of servers) server.kill('SIGTERM')
-  await Promise.all(
-    servers.map(
-      (server) =>
-        new Promise((resolve) => (server.exitCode === null ? server.once('exit', resolve) : resolve(null))),
-    ),
-  )
-  for (const name of databases) await onServer(`drop database if exists ${name} with (force)`)
+  await Promise.all(servers.map((server) => server.close()))
   rmSync(secretsDir, { recursive: true, force: true })
 }

@@ -1,11 +1,7 @@
-import type { DbHandle } from '@gatehouse/db-kit'
 import {
-  type Clock,
-  createService,
-  type LoggerSettings,
+  createServiceApp,
   loggableError,
-  parseTrustedProxies,
-  platformSettingsOf,
+  type ServiceDeps,
   type ServiceInstance,
   systemClock,
 } from '@gatehouse/service-kit'
@@ -22,27 +18,14 @@ import { phoneRoutes } from './routes/phone.ts'
 import { qrImageRoutes } from './routes/qr-images.ts'
 import { createSessionWatch } from './session-watch.ts'
 
-export interface AppDeps {
-  config: Config
-  db: DbHandle
-  logger?: LoggerSettings | false
-  /** Time for anything with a TTL; tests pass createTestClock(). */
-  clock?: Clock
-}
+export type AppDeps = ServiceDeps<Config>
 
 // Bodies here are a few small JSON fields; anything larger is refused with 413 before parsing.
 const BODY_LIMIT_BYTES = 16 * 1024
 
-export function buildApp({ config, db, logger, clock = systemClock }: AppDeps): ServiceInstance {
-  const app = createService({
-    name: 'qr-auth',
-    database: db,
-    bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: parseTrustedProxies(config.TRUST_PROXY),
-    ...(config.INTERNAL_SECRET ? { internalSecret: config.INTERNAL_SECRET } : {}),
-    logger: logger ?? { level: config.LOG_LEVEL, pretty: config.LOG_PRETTY },
-    platform: platformSettingsOf(config),
-  })
+export function buildApp(deps: AppDeps): ServiceInstance {
+  const { config, db, clock = systemClock } = deps
+  const app = createServiceApp('qr-auth', deps, { bodyLimit: BODY_LIMIT_BYTES })
 
   const desktop = createDesktopSessions(db.db, {
     clock,

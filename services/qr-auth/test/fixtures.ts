@@ -1,13 +1,12 @@
 import { Writable } from 'node:stream'
-import { fileURLToPath } from 'node:url'
-import { createTestDb, type TestDb } from '@gatehouse/db-kit/testing'
+import type { TestDb } from '@gatehouse/db-kit/testing'
 import {
-  createTestClock,
   INTERNAL_CONTEXT_HEADER,
   type ServiceInstance,
   signInternalContext,
   type TestClock,
 } from '@gatehouse/service-kit'
+import { serviceTestKit, TEST_SERVICE_ENV, type TestApp } from '@gatehouse/service-kit/testing'
 import { buildApp as buildAuthApi } from '../../auth-api/src/app.ts'
 import {
   INTERNAL_SECRET as AUTH_API_INTERNAL_SECRET,
@@ -17,29 +16,31 @@ import {
 import { buildApp } from '../src/app.ts'
 import { type Config, loadQrAuthConfig } from '../src/config.ts'
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url))
-
 // The one INTERNAL_SECRET of the platform: the gateway's context, qr-auth's service token, auth-api's check.
 export const INTERNAL_SECRET = AUTH_API_INTERNAL_SECRET
 export const CRON_SECRET = 'test-cron-secret-0123456789abcdefghijkl'
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadQrAuthConfig({
-    NODE_ENV: 'test',
+    ...TEST_SERVICE_ENV,
     INTERNAL_SECRET,
     CRON_SECRET,
     // Event streams re-read their sessions quickly, so tests wait milliseconds for a tick, not seconds.
     QR_EVENTS_WATCH_MS: '20',
-    // A cold import or a WASM database stalls the test's event loop for a moment: no shedding here
-    // (service-kit tests load shedding itself).
-    LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...overrides,
   })
 }
 
-export function openQrDb(): Promise<TestDb> {
-  return createTestDb({ migrationsDir: MIGRATIONS_DIR, service: 'qr-auth' })
-}
+const kit = serviceTestKit({
+  name: 'qr-auth',
+  migrations: new URL('../migrations', import.meta.url),
+  buildApp,
+  testConfig,
+})
+
+export const MIGRATIONS_DIR = kit.migrationsDir
+
+export const openQrDb = kit.openTestDb
 
 /** Every log line the app wrote, parsed. */
 export interface LogLines {
@@ -68,10 +69,7 @@ function captureLogs(): { stream: Writable; logs: LogLines } {
   }
 }
 
-export interface QrApp {
-  app: ServiceInstance
-  clock: TestClock
-  config: Config
+export interface QrApp extends TestApp<Config> {
   logs: LogLines
 }
 
@@ -80,12 +78,13 @@ export async function startQrApp(
   db: TestDb,
   options: { authApiUrl: string; env?: Record<string, string>; clock?: TestClock },
 ): Promise<QrApp> {
-  const config = testConfig({ AUTH_API_URL: options.authApiUrl, ...options.env })
-  const clock = options.clock ?? createTestClock()
   const { stream, logs } = captureLogs()
-  const app = buildApp({ config, db, clock, logger: { level: 'info', stream } })
-  await app.ready()
-  return { app, clock, config, logs }
+  const t = await kit.startTestApp(db, {
+    env: { AUTH_API_URL: options.authApiUrl, ...options.env },
+    logger: { level: 'info', stream },
+    ...(options.clock ? { clock: options.clock } : {}),
+  })
+  return { ...t, logs }
 }
 
 /** A real auth-api (its own app and test database) listening on a loopback port, as qr-auth meets it. */

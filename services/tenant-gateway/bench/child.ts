@@ -22,17 +22,3 @@ export function startChild<T>(
     child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)))
   })
 }
-
-/** Asks a bench process for something (`cpu`, `count`) and resolves with its answer. */
-export function ask<T>(child: ChildProcess, question: string): Promise<T> {
-  return new Promise((resolve) => {
-    child.once('message', (answer) => resolve(answer as T))
-    child.send(question)
-  })
-}
-
-export const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
-}

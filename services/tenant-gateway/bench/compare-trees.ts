@@ -12,8 +12,9 @@ import { readFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { median } from '@gatehouse/service-kit/bench'
 import autocannon from 'autocannon'
-import { median, startChild } from './child.ts'
+import { startChild } from './child.ts'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6)
 const ROUND_S = Number(process.env.BENCH_ROUND_S ?? 5)

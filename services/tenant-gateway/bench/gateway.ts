@@ -6,6 +6,7 @@
  */
 import { randomToken } from '@gatehouse/crypto'
 import { createTestDb } from '@gatehouse/db-kit/testing'
+import { answerCpuQuestions } from '@gatehouse/service-kit/bench'
 import { eq } from 'drizzle-orm'
 import { buildApp } from '../src/app.ts'
 import { loadTenantGatewayConfig } from '../src/config.ts'
@@ -56,12 +57,7 @@ process.send?.({
   setup: `platform plugins ${process.env.BENCH_PLATFORM === 'off' ? 'off' : 'on'}, database ${db.kind}, rate-limit store ${config.REDIS_URL ? 'redis' : 'memory'}, token audit ${audit ? 'on' : 'off'}, usage sink ${config.USAGE_SINK}`,
 })
 // bench/platform-overhead.ts asks for this process's CPU time around each of its rounds.
-process.on('message', (message) => {
-  if (message === 'cpu') {
-    const { user, system } = process.cpuUsage()
-    process.send?.({ cpuMicros: user + system })
-  }
-})
+answerCpuQuestions()
 process.on('disconnect', async () => {
   await app.close()
   await db.close()

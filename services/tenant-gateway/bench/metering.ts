@@ -5,6 +5,7 @@
  * Answers `count` with the gateway events it stored, `cpu` with its CPU time.
  */
 import { createTestDb } from '@gatehouse/db-kit/testing'
+import { answerCpuQuestions } from '@gatehouse/service-kit/bench'
 import { buildApp } from '../../metering/src/app.ts'
 import { loadMeteringConfig } from '../../metering/src/config.ts'
 
@@ -21,11 +22,8 @@ const app = await buildApp({ config, db })
 await app.listen({ port: 0, host: '127.0.0.1' })
 const address = app.server.address()
 process.send?.({ port: typeof address === 'object' && address ? address.port : 0, database: db.kind })
+answerCpuQuestions()
 process.on('message', async (message) => {
-  if (message === 'cpu') {
-    const { user, system } = process.cpuUsage()
-    process.send?.({ cpuMicros: user + system })
-  }
   if (message !== 'count') return
   const [row] = await db.raw.query<{ events: number; keys: number }>(
     `select count(*)::int as events, count(distinct idempotency_key)::int as keys from usage_events

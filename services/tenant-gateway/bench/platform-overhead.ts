@@ -8,8 +8,8 @@
  * BENCH_CONNECTIONS (default 50); BENCH_DATABASE_URL as for bench/run.ts.
  */
 import { cpus } from 'node:os'
-import autocannon from 'autocannon'
-import { ask, median, startChild } from './child.ts'
+import { cpuMicrosOf, cpuRound, median } from '@gatehouse/service-kit/bench'
+import { startChild } from './child.ts'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6)
 const ROUND_S = Number(process.env.BENCH_ROUND_S ?? 5)
@@ -18,21 +18,20 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
 const start = <T>(file: string, args: string[], env: Record<string, string> = {}) =>
   startChild<T>(file, { args, env })
 
-const cpuOf = async (child: Gateway['child']) => (await ask<{ cpuMicros: number }>(child, 'cpu')).cpuMicros
-
 type Gateway = Awaited<ReturnType<typeof start<{ port: number; key: string; setup: string }>>>
 
 async function round(gateway: Gateway, duration: number) {
-  const before = await cpuOf(gateway.child)
-  const result = await autocannon({
-    url: `http://127.0.0.1:${gateway.info.port}/api/tasks`,
-    headers: { authorization: `Bearer ${gateway.info.key}` },
-    connections: CONNECTIONS,
-    duration,
-  })
-  const cpu = (await cpuOf(gateway.child)) - before
+  const { result, rps, cpuMicrosPerRequest } = await cpuRound(
+    {
+      url: `http://127.0.0.1:${gateway.info.port}/api/tasks`,
+      headers: { authorization: `Bearer ${gateway.info.key}` },
+      connections: CONNECTIONS,
+      duration,
+    },
+    () => cpuMicrosOf(gateway.child),
+  )
   if (result.errors + result.timeouts + result.non2xx > 0) throw new Error('failed requests')
-  return { rps: result.requests.average, cpuMicrosPerRequest: cpu / result.requests.total }
+  return { rps, cpuMicrosPerRequest }
 }
 
 const upstream = await start<{ port: number }>('./upstream.ts', [])

@@ -13,6 +13,7 @@ import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { randomToken } from '@gatehouse/crypto'
 import { createDb, migrateUp } from '@gatehouse/db-kit'
+import { cpuProfileArgs } from '@gatehouse/service-kit/bench'
 import autocannon from 'autocannon'
 import { createKey, keyHasherOf } from '../src/keys/api-keys.ts'
 import { TenantScopedCache } from '../src/keys/key-cache.ts'
@@ -28,9 +29,7 @@ const SINK_ROUNDS = Number(process.env.BENCH_SINK_ROUNDS ?? 4)
 const SINK_ROUND_S = Number(process.env.BENCH_SINK_ROUND_S ?? 5)
 
 // BENCH_CPU_PROF=<dir>: the gateway writes a V8 CPU profile there when it stops.
-const profile = process.env.BENCH_CPU_PROF
-  ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
-  : []
+const profile = cpuProfileArgs(process.env.BENCH_CPU_PROF)
 
 interface Run {
   rps: number

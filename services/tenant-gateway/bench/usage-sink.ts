@@ -7,8 +7,8 @@
  */
 import type { ChildProcess } from 'node:child_process'
 import { randomToken } from '@gatehouse/crypto'
-import autocannon from 'autocannon'
-import { ask, median, startChild } from './child.ts'
+import { ask, cpuMicrosOf as cpuOf, cpuRound, median } from '@gatehouse/service-kit/bench'
+import { startChild } from './child.ts'
 
 export interface BenchGateway {
   child: ChildProcess
@@ -39,20 +39,19 @@ export interface UsageSinkFigures {
   failed: number
 }
 
-const cpuOf = async (child: ChildProcess) => (await ask<{ cpuMicros: number }>(child, 'cpu')).cpuMicros
-
 async function round(gateway: BenchGateway, durationS: number, connections: number): Promise<Round> {
-  const before = await cpuOf(gateway.child)
-  const result = await autocannon({
-    url: `http://127.0.0.1:${gateway.info.port}/api/tasks`,
-    headers: { authorization: `Bearer ${gateway.info.key}` },
-    connections,
-    duration: durationS,
-  })
-  const cpu = (await cpuOf(gateway.child)) - before
+  const { result, rps, cpuMicrosPerRequest } = await cpuRound(
+    {
+      url: `http://127.0.0.1:${gateway.info.port}/api/tasks`,
+      headers: { authorization: `Bearer ${gateway.info.key}` },
+      connections,
+      duration: durationS,
+    },
+    () => cpuOf(gateway.child),
+  )
   return {
-    rps: result.requests.average,
-    cpuMicrosPerRequest: cpu / result.requests.total,
+    rps,
+    cpuMicrosPerRequest,
     completed: result.requests.total,
     sent: result.requests.sent,
     failed: result.errors + result.timeouts + result.non2xx,

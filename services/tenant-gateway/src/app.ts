@@ -1,12 +1,8 @@
-import type { DbHandle } from '@gatehouse/db-kit'
 import {
-  type Clock,
   createInternalClient,
-  createService,
-  type LoggerSettings,
-  parseTrustedProxies,
-  platformSettingsOf,
+  createServiceApp,
   SESSION_REVOKED_CHANNEL,
+  type ServiceDeps,
   type ServiceInstance,
   systemClock,
 } from '@gatehouse/service-kit'
@@ -50,30 +46,14 @@ declare module 'fastify' {
 /** A month-to-date or alerts call to metering, in the background: never a client's wait. */
 const METERING_CALL_TIMEOUT_MS = 5_000
 
-export interface AppDeps {
-  config: Config
-  db: DbHandle
-  logger?: LoggerSettings | false
-  /** Time for anything with a TTL; tests pass createTestClock(). */
-  clock?: Clock
+export interface AppDeps extends ServiceDeps<Config> {
   /** Where usage events go; by default what USAGE_SINK says (batched to metering, or discarded). */
   usageSink?: UsageSink
 }
 
-export async function buildApp({
-  config,
-  db,
-  logger,
-  clock = systemClock,
-  usageSink,
-}: AppDeps): Promise<ServiceInstance> {
-  const app = createService({
-    name: 'tenant-gateway',
-    database: db,
-    logger: logger ?? { level: config.LOG_LEVEL, pretty: config.LOG_PRETTY },
-    trustProxy: parseTrustedProxies(config.TRUST_PROXY),
-    platform: platformSettingsOf(config),
-  })
+export async function buildApp(appDeps: AppDeps): Promise<ServiceInstance> {
+  const { config, db, clock = systemClock, usageSink } = appDeps
+  const app = createServiceApp('tenant-gateway', appDeps)
   const log = app.log
 
   const hasher = keyHasherOf(config)

@@ -11,6 +11,7 @@ import {
   type ServiceInstance,
   verifyServiceToken,
 } from '@gatehouse/service-kit'
+import { TEST_SERVICE_ENV } from '@gatehouse/service-kit/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { SignJWT } from 'jose'
 import { buildApp as buildMetering } from '../../metering/src/app.ts'
@@ -143,12 +144,10 @@ export async function startEchoUpstream(service: string, slowMs = 2_000): Promis
 
 export function testConfig(overrides: Record<string, string | undefined> = {}): Config {
   return loadTenantGatewayConfig({
-    NODE_ENV: 'test',
+    ...TEST_SERVICE_ENV,
     API_KEY_PEPPER: PEPPER,
     INTERNAL_SECRET,
     LOG_LEVEL: 'silent',
-    // A test's app shares its event loop with the test's own work: it must not shed.
-    LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
     // Nothing listens here: a test that proxies sets the upstream it needs.
     AUTH_API_URL: 'http://127.0.0.1:1',
     QR_AUTH_URL: 'http://127.0.0.1:1',
@@ -215,7 +214,7 @@ export async function startMetering(
   options: { clock?: Clock; port?: number } = {},
 ): Promise<MeteringServer> {
   const app = buildMetering({
-    config: loadMeteringConfig({ NODE_ENV: 'test', INTERNAL_SECRET, LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0' }),
+    config: loadMeteringConfig({ ...TEST_SERVICE_ENV, INTERNAL_SECRET }),
     db,
     logger: false,
     ...(options.clock ? { clock: options.clock } : {}),

@@ -31,7 +31,8 @@ beforeAll(async () => {
   auth = await startAuthStub()
   authApi = await startEchoUpstream('auth-api')
   bom = await startEchoUpstream('bom-triggers')
-  metering = await startEchoUpstream('metering', 1_000)
+  // Far beyond UPSTREAM_TIMEOUT_MS below: a loaded machine (PGlite runs on the loop) may fire both timers together.
+  metering = await startEchoUpstream('metering', 5_000)
   app = await gateway({
     db,
     auth,

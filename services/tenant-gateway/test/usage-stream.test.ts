@@ -1,6 +1,6 @@
-import { createServer } from 'node:net'
 import type { TestDb } from '@gatehouse/db-kit/testing'
 import type { ServiceInstance } from '@gatehouse/service-kit'
+import { freePort } from '@gatehouse/service-kit/testing'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createKey, createTenant, userOf } from './factories.ts'
 import {
@@ -35,16 +35,6 @@ afterAll(async () => {
   await Promise.all([auth?.close(), bom?.close()])
   await Promise.all([gatewayDb?.close(), meteringDb?.close()])
 })
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => resolve(port))
-    })
-    probe.on('error', reject)
-  })
-}
 
 async function meteringUp(port = 0): Promise<string> {
   const { app, url } = await startMetering(meteringDb, { port })

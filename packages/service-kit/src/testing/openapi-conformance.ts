@@ -267,3 +267,20 @@ export function problemCodeOf(answer: {
   const code = (answer.body as { code?: unknown } | undefined)?.code
   return typeof code === 'string' ? code : undefined
 }
+
+/**
+ * What is wrong with the answer to a generated request: anything `check` finds against the documented response,
+ * and a problem code the catalogue (`codes`) does not list.
+ */
+export function answerProblems(
+  conformance: Conformance,
+  request: GeneratedRequest,
+  answer: { status: number; contentType: string | undefined; body: unknown },
+  codes: { has(code: string): boolean },
+): string[] {
+  const problems = conformance.check(request.ref, answer)
+  const code = problemCodeOf(answer)
+  if (code && !codes.has(code))
+    problems.push(`${request.method} ${request.url}: ${code} is not in the catalogue`)
+  return problems
+}

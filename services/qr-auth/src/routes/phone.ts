@@ -18,16 +18,14 @@ const DecidedSession = Type.Object({
   status: Type.Union([Type.Literal('approved'), Type.Literal('rejected')]),
 })
 
-/**
- * The phone's user comes from the gateway's signed context (made from the user's bearer token): none is
- * LOGIN_REQUIRED, a context that does not verify service-kit's INTERNAL_CONTEXT_INVALID (callerContext).
- */
-const CALLER_PROBLEMS = [errors.LOGIN_REQUIRED, { code: 'INTERNAL_CONTEXT_INVALID', status: 401 }]
-
 // Codes are 22 characters; the cap only keeps junk out.
 const ScanBody = Type.Object({ code: Type.String({ minLength: 1, maxLength: 128 }) })
 
-/** /api/qr/sessions/:id/{scan,approve,reject}: the signed-in phone's calls (the gateway's signed caller). */
+/**
+ * /api/qr/sessions/:id/{scan,approve,reject}: the signed-in phone's calls. Its user comes from the gateway's signed
+ * context (made from the user's bearer token), hence `caller: 'user'`: without a user the route answers
+ * LOGIN_REQUIRED; service-kit documents the INTERNAL_CONTEXT_INVALID of a context that does not verify.
+ */
 export async function phoneRoutes(
   app: ServiceInstance,
   { approvals, watch }: { approvals: Approvals; watch: SessionWatch },
@@ -40,8 +38,9 @@ export async function phoneRoutes(
     '/:id/scan',
     {
       config: {
+        caller: 'user',
         problems: [
-          ...CALLER_PROBLEMS,
+          errors.LOGIN_REQUIRED,
           errors.SESSION_NOT_FOUND,
           errors.SESSION_OUTDATED,
           errors.CODE_INVALID,
@@ -83,8 +82,9 @@ export async function phoneRoutes(
       `/:id/${decision}`,
       {
         config: {
+          caller: 'user',
           problems: [
-            ...CALLER_PROBLEMS,
+            errors.LOGIN_REQUIRED,
             errors.SESSION_NOT_FOUND,
             errors.SESSION_OUTDATED,
             errors.SESSION_NOT_SCANNED,

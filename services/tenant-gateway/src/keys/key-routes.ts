@@ -1,8 +1,10 @@
-import type { ServiceInstance } from '@gatehouse/service-kit'
+import { SECURITY, type ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
 import type { Config } from '../config.ts'
+import { errors } from '../errors.ts'
 import type { RateLimiter } from '../infra/rate-limit.ts'
 import { NullableTimestamp, Timestamp, Uuid } from '../schemas.ts'
+import { RATE_LIMITED } from '../tenants/problems.ts'
 import type { QuotaTracker } from '../usage/quota-tracker.ts'
 import type { KeyVerifier } from './key-verification.ts'
 
@@ -49,7 +51,13 @@ export async function keyRoutes(app: ServiceInstance, { keys, limiter, quotas, c
   app.post(
     '/verify',
     {
+      // A key that does not verify is a 200 with its deny code; only the per-IP limit refuses.
+      config: { problems: [RATE_LIMITED, errors.RATE_LIMIT_UNAVAILABLE] },
       schema: {
+        summary: 'Verify an API key',
+        description:
+          'Anyone holding a key may ask (the key is the body): valid or not, with a deny code, and for a key that exists its tenant, scopes, rate limit and monthly usage.',
+        security: SECURITY.public,
         body: Type.Object({ key: Type.String({ minLength: 1, maxLength: 512 }) }),
         response: { 200: VerifyResult },
       },

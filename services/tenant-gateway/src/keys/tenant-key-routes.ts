@@ -1,9 +1,10 @@
 import type { Database } from '@gatehouse/db-kit'
-import type { Clock, ServiceInstance } from '@gatehouse/service-kit'
+import { type Clock, SECURITY, type ServiceInstance } from '@gatehouse/service-kit'
 import Type from 'typebox'
 import { errors } from '../errors.ts'
 import type { InvalidationBus } from '../infra/invalidation.ts'
 import { requireRole } from '../tenants/memberships.ts'
+import { ADMIN_AUTH_PROBLEMS, roleProblems } from '../tenants/problems.ts'
 import { TenantParams } from '../tenants/schemas.ts'
 import { createKey, getKey, type KeyHasher, listKeys, revokeKey, rotateKey } from './api-keys.ts'
 import { IssuedKey, KeyView, Scopes, TenantKeyParams } from './schemas.ts'
@@ -18,6 +19,9 @@ export interface TenantKeyRouteDeps {
 
 const MAX_OVERLAP_SECONDS = 30 * 24 * 3600
 
+const READ_PROBLEMS = [...ADMIN_AUTH_PROBLEMS, ...roleProblems('member')]
+const CHANGE_PROBLEMS = [...ADMIN_AUTH_PROBLEMS, ...roleProblems('admin')]
+
 /** Members list keys; admins and owners create, rotate and revoke them. */
 export async function tenantKeyRoutes(app: ServiceInstance, deps: TenantKeyRouteDeps) {
   const { db, clock, bus, hasher } = deps
@@ -25,7 +29,12 @@ export async function tenantKeyRoutes(app: ServiceInstance, deps: TenantKeyRoute
   app.post(
     '/:id/keys',
     {
+      // Its own VALIDATION_FAILED: an expiresAt in the past.
+      config: { problems: [...CHANGE_PROBLEMS, errors.VALIDATION_FAILED] },
       schema: {
+        summary: 'Create an API key',
+        description: 'Admins and owners. The answer holds the key itself, once: only its prefix is kept.',
+        security: SECURITY.user,
         params: TenantParams,
         body: Type.Object({
           name: Type.String({ minLength: 1, maxLength: 100 }),
@@ -58,7 +67,16 @@ export async function tenantKeyRoutes(app: ServiceInstance, deps: TenantKeyRoute
 
   app.get(
     '/:id/keys',
-    { schema: { params: TenantParams, response: { 200: Type.Object({ keys: Type.Array(KeyView) }) } } },
+    {
+      config: { problems: READ_PROBLEMS },
+      schema: {
+        summary: 'List API keys',
+        description: 'Any member. Prefixes, names, scopes and dates; never a key.',
+        security: SECURITY.user,
+        params: TenantParams,
+        response: { 200: Type.Object({ keys: Type.Array(KeyView) }) },
+      },
+    },
     async (request) => {
       await requireRole(db, request.params.id, request.userId, 'member')
       return { keys: await listKeys(db, request.params.id) }
@@ -67,7 +85,15 @@ export async function tenantKeyRoutes(app: ServiceInstance, deps: TenantKeyRoute
 
   app.get(
     '/:id/keys/:keyId',
-    { schema: { params: TenantKeyParams, response: { 200: KeyView } } },
+    {
+      config: { problems: [...READ_PROBLEMS, errors.KEY_NOT_FOUND] },
+      schema: {
+        summary: 'Get an API key',
+        security: SECURITY.user,
+        params: TenantKeyParams,
+        response: { 200: KeyView },
+      },
+    },
     async (request) => {
       await requireRole(db, request.params.id, request.userId, 'member')
       return getKey(db, request.params.id, request.params.keyId)
@@ -77,7 +103,12 @@ export async function tenantKeyRoutes(app: ServiceInstance, deps: TenantKeyRoute
   app.post(
     '/:id/keys/:keyId/rotate',
     {
+      config: { problems: [...CHANGE_PROBLEMS, errors.KEY_NOT_FOUND, errors.KEY_REVOKED] },
       schema: {
+        summary: 'Rotate an API key',
+        description:
+          'Admins and owners. A new key with the same name, scopes and expiry; the old one keeps working for overlapSeconds (default KEY_ROTATION_OVERLAP).',
+        security: SECURITY.user,
         params: TenantKeyParams,
         // The body is optional: a bare POST rotates with KEY_ROTATION_OVERLAP.
         body: Type.Union([
@@ -106,7 +137,16 @@ export async function tenantKeyRoutes(app: ServiceInstance, deps: TenantKeyRoute
 
   app.post(
     '/:id/keys/:keyId/revoke',
-    { schema: { params: TenantKeyParams, response: { 200: KeyView } } },
+    {
+      config: { problems: [...CHANGE_PROBLEMS, errors.KEY_NOT_FOUND] },
+      schema: {
+        summary: 'Revoke an API key',
+        description: 'Admins and owners. At once, on every replica; revoking a revoked key changes nothing.',
+        security: SECURITY.user,
+        params: TenantKeyParams,
+        response: { 200: KeyView },
+      },
+    },
     async (request) => {
       const { id, keyId } = request.params
       await requireRole(db, id, request.userId, 'admin')

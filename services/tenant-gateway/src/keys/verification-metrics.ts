@@ -10,7 +10,10 @@ export function countKeyVerifications(metrics: ServiceMetrics, verifier: KeyVeri
   const byResult = new Map<string, { inc(): void }>()
   const countOf = (result: string) => {
     let child = byResult.get(result)
-    if (!child) byResult.set(result, (child = results.labels({ result })))
+    if (!child) {
+      child = results.labels({ result })
+      byResult.set(result, child)
+    }
     return child
   }
   return {

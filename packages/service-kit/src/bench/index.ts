@@ -1,0 +1,7 @@
+export { type BenchServer, startBenchServer } from './bench-server.ts'
+export { benchServerUrl } from './bench-server-url.ts'
+export { answerCpuQuestions, ask, cpuMicrosOf } from './child-ipc.ts'
+export { type CpuRound, cannon, cpuRound, requestsPerSecond } from './load.ts'
+export { inParallel, latencies } from './parallel.ts'
+export { cpuProfileArgs } from './service-process.ts'
+export { median, percentile } from './stats.ts'
