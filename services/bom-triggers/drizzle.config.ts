@@ -1,9 +1,4 @@
+import { SERVICE_DRIZZLE_CONFIG } from '@gatehouse/db-kit/drizzle-config'
 import { defineConfig } from 'drizzle-kit'
 
-export default defineConfig({
-  dialect: 'postgresql',
-  schema: './src/db/schema/index.ts',
-  out: './migrations',
-  casing: 'snake_case',
-  strict: true,
-})
+export default defineConfig(SERVICE_DRIZZLE_CONFIG)

@@ -3,7 +3,8 @@
  * bench's three cases (no triggers, 50 with none matching, 50 with 5 matching). The app runs in this process
  * (buildApp + inject) against PostgreSQL through a TCP proxy that reads the wire protocol: it counts round trips
  * (see connectionCounter), statements (Bind and simple Query messages) and parses, and with
- * ROUND_TRIPS_SQL=1 prints each statement of the last creation per case. Needs BENCH_DATABASE_URL or
+ * ROUND_TRIPS_SQL=1 prints each statement of the last creation per case and the database's time per round trip
+ * (median; ROUND_TRIPS_REPEAT creations per case, ROUND_TRIPS_LATENCY_MS the added latency, default 5). Needs BENCH_DATABASE_URL or
  * TEST_DATABASE_URL (a server URL; a database is created and dropped).
  */
 import { randomBytes, randomUUID } from 'node:crypto'
@@ -22,9 +23,9 @@ if (!serverUrl) {
   )
   process.exit(1)
 }
-const REPEAT = 5
+const REPEAT = Number(process.env.ROUND_TRIPS_REPEAT ?? 5)
 const SHOW_SQL = process.env.ROUND_TRIPS_SQL === '1'
-const LATENCY_MS = 5
+const LATENCY_MS = Number(process.env.ROUND_TRIPS_LATENCY_MS ?? 5)
 const INTERNAL_SECRET = randomBytes(32).toString('base64url')
 const serviceDir = fileURLToPath(new URL('..', import.meta.url))
 
@@ -34,13 +35,16 @@ interface Counts {
   parses: number
   /** What ran: each Bind (extended protocol) or Query (simple: BEGIN, COMMIT, SAVEPOINT ...). */
   statements: string[]
+  /** Per round trip: from the app's first byte to the database's last ReadyForQuery, at the proxy (no latency added). */
+  databaseMs: number[]
 }
 
-const counts: Counts = { roundTrips: 0, parses: 0, statements: [] }
+const counts: Counts = { roundTrips: 0, parses: 0, statements: [], databaseMs: [] }
 const reset = () => {
   counts.roundTrips = 0
   counts.parses = 0
   counts.statements = []
+  counts.databaseMs = []
 }
 
 const cString = (body: Buffer, from: number) => {
@@ -91,13 +95,19 @@ function connectionCounter() {
   const prepared = new Map<string, string>()
   const fromClient = splitter(true)
   const fromServer = splitter(false)
+  const arrivals = splitter(false)
   let unanswered = 0
   let flushWaiting = false
   let sslByte = false
+  // The same count on the database's side, as its answers arrive (before the added latency): for databaseMs.
+  let pendingAtServer = 0
+  let sentAt = 0
   return {
     client(chunk: Buffer) {
       if (unanswered === 0 && !flushWaiting) counts.roundTrips++
+      if (pendingAtServer === 0) sentAt = performance.now()
       for (const { type, body } of fromClient(chunk)) {
+        if (type === 'startup' || type === 'S' || type === 'Q') pendingAtServer++
         const at = `${counts.roundTrips}: `
         if (type === 'ssl') sslByte = true
         else if (type === 'startup' || type === 'S') unanswered++
@@ -113,6 +123,11 @@ function connectionCounter() {
           unanswered++
           counts.statements.push(`${at}(simple) ${cString(body, 0).text}`)
         }
+      }
+    },
+    arrived(chunk: Buffer) {
+      for (const { type } of arrivals(chunk)) {
+        if (type === 'Z' && --pendingAtServer === 0) counts.databaseMs.push(performance.now() - sentAt)
       }
     },
     server(chunk: Buffer) {
@@ -142,12 +157,13 @@ function proxy(target: URL): Promise<{ server: Server; port: number }> {
       // Answers arrive LATENCY_MS late, as from a database across a network: what the app sends before then is
       // pipelined, not a round trip of its own (without it, a statement the app was still building when the
       // answer to the one before came would count as one).
-      upstream.on('data', (chunk) =>
+      upstream.on('data', (chunk) => {
+        counter.arrived(chunk)
         setTimeout(() => {
           counter.server(chunk)
           client.write(chunk)
-        }, LATENCY_MS),
-      )
+        }, LATENCY_MS)
+      })
       client.on('close', () => upstream.destroy())
       upstream.on('close', () => client.destroy())
       client.on('error', () => upstream.destroy())
@@ -221,28 +237,41 @@ try {
     { name: '50, 5 match', call: loaded, type: 'LAN' },
   ]
   const lines = [
-    `| case | round trips | statements | parsed | trigger runs | ms (${LATENCY_MS} ms per round trip) |`,
+    '| case | round trips | statements | parsed | trigger runs | CPU ms (app and proxy) |',
     '|---|---|---|---|---|---|',
   ]
   const shown: string[] = []
   for (const c of cases) {
     let runs = 0
-    let ms = 0
+    let cpuMs = 0
     const perCreation: Counts[] = []
-    // The first creations prepare statements and compile conditions; the last one is what a warm server pays.
+    // The first creations prepare statements and compile conditions; the last one is what a warm server pays (the
+    // CPU column averages all but the first two).
     for (let i = 0; i < REPEAT; i++) {
       reset()
-      const started = performance.now()
+      const cpu = process.cpuUsage()
       const body = await c.call('POST', '/api/tasks', { title: `Office ${c.type} ${i}`, type: c.type })
-      ms = performance.now() - started
+      const used = process.cpuUsage(cpu)
+      if (i >= 2) cpuMs += (used.user + used.system) / 1000 / (REPEAT - 2)
       runs = body.triggerRuns.length
       perCreation.push({ ...counts, statements: [...counts.statements] })
     }
     const last = perCreation.at(-1)!
     lines.push(
-      `| ${c.name} | ${last.roundTrips} | ${last.statements.length} | ${last.parses} | ${runs} | ${ms.toFixed(1)} |`,
+      `| ${c.name} | ${last.roundTrips} | ${last.statements.length} | ${last.parses} | ${runs} | ${cpuMs.toFixed(2)} |`,
     )
-    if (SHOW_SQL) shown.push(`-- ${c.name}`, ...last.statements.map((s) => `  ${s.slice(0, 200)}`))
+    if (SHOW_SQL) {
+      // Medians over the warm creations (all but the first two).
+      const warm = perCreation.slice(2)
+      const database = last.databaseMs
+        .map((_, i) => {
+          const sorted = warm.map((c) => c.databaseMs[i] ?? 0).sort((a, b) => a - b)
+          return (sorted[Math.floor(sorted.length / 2)] ?? 0).toFixed(2)
+        })
+        .join(', ')
+      shown.push(`-- ${c.name} (database per round trip, median: ${database} ms)`)
+      shown.push(...last.statements.map((s) => `  ${s.slice(0, 200)}`))
+    }
   }
   process.stdout.write(`${[...lines, ...shown].join('\n')}\n`)
 } finally {

@@ -4,15 +4,21 @@
  * interleaved so both see the same machine; then condition evaluations per second, compiled closures against
  * json-rules-engine on the same 50 conditions, in this process. Needs BENCH_DATABASE_URL or TEST_DATABASE_URL (a
  * server URL; a database is created and dropped). BENCH_REQUESTS (default 1000 per case and concurrency) and
- * BENCH_EVAL_MS (default 1000 per round) make it shorter or longer.
+ * BENCH_EVAL_MS (default 1000 per round) make it shorter or longer; BENCH_CPU_PROF=<dir> writes the server's CPU
+ * profile there (node --cpu-prof, on exit).
  */
-import { spawn } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
-import { createServer } from 'node:net'
 import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { createDb, migrateUp } from '@gatehouse/db-kit'
 import { INTERNAL_CONTEXT_HEADER, signInternalContext } from '@gatehouse/service-kit'
+import {
+  type BenchServer,
+  benchServerUrl,
+  cpuProfileArgs,
+  latencies,
+  percentile,
+  startBenchServer,
+} from '@gatehouse/service-kit/bench'
 import { Engine } from 'json-rules-engine'
 import { Pool } from 'undici'
 import { compileConditions } from '../src/engine/conditions.ts'
@@ -21,34 +27,11 @@ import { BENCH_SKUS, benchTriggers, toJsonRulesEngine } from './triggers.ts'
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1000)
 const EVAL_MS = Number(process.env.BENCH_EVAL_MS ?? 1000)
+const CPU_PROF_DIR = process.env.BENCH_CPU_PROF
 const INTERNAL_SECRET = randomBytes(32).toString('base64url')
 const serviceDir = fileURLToPath(new URL('..', import.meta.url))
 
-const serverUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL
-if (!serverUrl) {
-  process.stderr.write('bench: set BENCH_DATABASE_URL or TEST_DATABASE_URL to a PostgreSQL server URL\n')
-  process.exit(1)
-}
-
-async function onServer(statement: string): Promise<void> {
-  const server = await createDb({ url: serverUrl, max: 1 })
-  await server.raw.exec(statement).finally(() => server.close())
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => resolve(port))
-    })
-    probe.on('error', reject)
-  })
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
-}
+const serverUrl = benchServerUrl(process.env)
 
 const median = (values: number[]) => percentile(values, 50)
 
@@ -230,25 +213,17 @@ async function conditionBench() {
   return { compiled: median(oursRates), jre: median(jreRates), matching: oursMatched.length }
 }
 
-const dbName = `gh_bench_${randomBytes(5).toString('hex')}`
-await onServer(`create database ${dbName}`)
-const dbUrl = new URL(serverUrl)
-dbUrl.pathname = `/${dbName}`
-let server: ReturnType<typeof spawn> | undefined
+let server: BenchServer | undefined
 let pool: Pool | undefined
 try {
-  const db = await createDb({ url: dbUrl.toString(), max: 2 })
-  await migrateUp(db, { migrationsDir: `${serviceDir}/migrations`, service: 'bom-triggers' })
-  const port = await freePort()
-  server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: serviceDir,
-    stdio: ['ignore', 'ignore', 'inherit'],
+  server = await startBenchServer({
+    service: 'bom-triggers',
+    serviceDir,
+    serverUrl,
+    dbMax: 2,
+    healthTimeoutMs: 15_000,
+    execArgv: cpuProfileArgs(CPU_PROF_DIR),
     env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      DATABASE_URL: dbUrl.toString(),
-      LOG_LEVEL: 'warn',
       INTERNAL_SECRET,
       CRON_SECRET: randomBytes(32).toString('base64url'),
       WEBHOOK_SECRET_KEY: randomBytes(32).toString('base64url'),
@@ -257,16 +232,7 @@ try {
       LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
     },
   })
-  const base = `http://127.0.0.1:${port}`
-  for (let attempt = 0; ; attempt++) {
-    const up = await fetch(`${base}/health`).then(
-      (r) => r.ok,
-      () => false,
-    )
-    if (up) break
-    if (attempt > 150) throw new Error('the server did not come up')
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+  const { base, db } = server
   pool = new Pool(base, { connections: 16 })
 
   const baseline = await tenant(pool, 'no triggers')
@@ -295,13 +261,7 @@ try {
   const results = [...(await interleaved(cases, REQUESTS, 1)), ...(await interleaved(cases, REQUESTS, 10))]
   const evaluation = await conditionBench()
   // One PostgreSQL round trip from this (idle) process: tells a busy database from a server starved of CPU.
-  const roundTrips: number[] = []
-  for (let i = 0; i < 500; i++) {
-    const started = performance.now()
-    await db.raw.query('select 1')
-    roundTrips.push(performance.now() - started)
-  }
-  await db.close()
+  const roundTrips = await latencies(500, 1, () => db.raw.query('select 1'))
 
   const row = (r: (typeof results)[number]) =>
     `| ${r.name.padEnd(12)} | ${String(r.parallel).padStart(8)} | ${r.p50.toFixed(2).padStart(7)} ms | ${r.p99.toFixed(2).padStart(7)} ms | ${r.mean.toFixed(2).padStart(7)} ms | ${String(r.runs).padStart(12)} |`
@@ -327,9 +287,5 @@ try {
   process.stdout.write(`${lines.join('\n')}\n`)
 } finally {
   await pool?.close()
-  server?.kill('SIGTERM')
-  await new Promise((resolve) =>
-    server && server.exitCode === null ? server.once('exit', resolve) : resolve(null),
-  )
-  await onServer(`drop database if exists ${dbName} with (force)`)
+  await server?.close()
 }

@@ -1,13 +1,5 @@
 import { randomToken } from '@gatehouse/crypto'
-import type { DbHandle } from '@gatehouse/db-kit'
-import {
-  type Clock,
-  createService,
-  type LoggerSettings,
-  platformSettingsOf,
-  type ServiceInstance,
-  systemClock,
-} from '@gatehouse/service-kit'
+import { createServiceApp, type ServiceDeps, type ServiceInstance, systemClock } from '@gatehouse/service-kit'
 import type { Config } from './config.ts'
 import type { EngineDeps } from './engine/chain.ts'
 import { createTriggerCatalog } from './engine/trigger-catalog.ts'
@@ -29,23 +21,11 @@ declare module 'fastify' {
   }
 }
 
-export interface AppDeps {
-  config: Config
-  db: DbHandle
-  logger?: LoggerSettings | false
-  /** Time for anything with a TTL; tests pass createTestClock(). */
-  clock?: Clock
-}
+export type AppDeps = ServiceDeps<Config>
 
-export function buildApp({ config, db, logger, clock = systemClock }: AppDeps): ServiceInstance {
-  const app = createService({
-    name: 'bom-triggers',
-    database: db,
-    ...(config.INTERNAL_SECRET ? { internalSecret: config.INTERNAL_SECRET } : {}),
-    logger: logger ?? { level: config.LOG_LEVEL, pretty: config.LOG_PRETTY },
-    // What bootService would pass, also when a test builds the app itself.
-    platform: platformSettingsOf(config),
-  })
+export function buildApp(deps: AppDeps): ServiceInstance {
+  const { config, db, clock = systemClock } = deps
+  const app = createServiceApp('bom-triggers', deps)
 
   // Production requires WEBHOOK_SECRET_KEY and server.ts generates one for development: only a test without it
   // gets a key that lasts as long as the process.

@@ -184,6 +184,53 @@ describe('cascades', () => {
     expect((await tenant.get('/api/tasks?type=BIG')).body.items).toHaveLength(2)
   })
 
+  it('a held-back line the database refuses sends the operation to its second attempt: logged once, the cost behind it runs', async () => {
+    const tenant = await tenantWithoutSeeds()
+    const m = await makeMaterial(tenant, { sku: 'REFUSED-LINE' })
+    // Refused when the chain writes its held-back lines, together with the cost statement sent behind them.
+    await db.raw.exec(`
+      create function refuse_test_line() returns trigger language plpgsql as $$
+      begin
+        if new.quantity = 7777 then raise exception 'refused by the test'; end if;
+        return new;
+      end $$;
+      create trigger refuse_test_line before insert on task_bom_items
+        for each row execute function refuse_test_line();`)
+    try {
+      await makeTrigger(tenant, {
+        name: 'add a refused line',
+        triggerEvent: 'ON_TASK_CREATE',
+        actionType: 'ADD_MATERIAL',
+        actionConfig: { sku: m.sku, quantity: '7777' },
+        priority: 10,
+      })
+      await makeTrigger(tenant, {
+        name: 'cost it',
+        triggerEvent: 'ON_TASK_CREATE',
+        actionType: 'CALCULATE_COST',
+        actionConfig: {},
+      })
+      for (const title of ['Refused 1', 'Refused 2']) {
+        const task = await makeTask(tenant, { title })
+        expect(task.triggerRuns.map((run) => [run.name, run.outcome, run.error])).toEqual([
+          ['add a refused line', 'failed', 'the database refused the change (SQLSTATE P0001)'],
+          ['cost it', 'succeeded', null],
+        ])
+        expect(task.materials).toEqual([])
+        expect(task.cost).toEqual(expect.objectContaining({ total: '0.0000', itemCount: 0 }))
+        const logs = await tenant.get(`/api/bom-triggers/logs?taskId=${task.id}`)
+        expect(logs.body.items.map((log: { outcome: string }) => log.outcome).sort()).toEqual([
+          'failed',
+          'succeeded',
+        ])
+      }
+      // The first attempt was rolled back: two tasks, not more.
+      expect((await tenant.get('/api/tasks')).body.items).toHaveLength(2)
+    } finally {
+      await db.raw.exec('drop trigger refuse_test_line on task_bom_items; drop function refuse_test_line();')
+    }
+  })
+
   it('a later trigger of the same event sees the line an earlier one added', async () => {
     const tenant = await tenantWithoutSeeds()
     const m = await makeMaterial(tenant, { sku: 'ADD-THEN-SET' })

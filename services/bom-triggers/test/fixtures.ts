@@ -1,58 +1,45 @@
 import { randomUUID } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
-import { createTestDb, type TestDb } from '@gatehouse/db-kit/testing'
+import { INTERNAL_CONTEXT_HEADER, type ServiceInstance, signInternalContext } from '@gatehouse/service-kit'
 import {
-  createTestClock,
-  INTERNAL_CONTEXT_HEADER,
-  type ServiceInstance,
-  signInternalContext,
-  type TestClock,
-} from '@gatehouse/service-kit'
+  type TestApp as ServiceTestApp,
+  serviceTestKit,
+  TEST_INTERNAL_SECRET,
+  TEST_SERVICE_ENV,
+} from '@gatehouse/service-kit/testing'
 import { buildApp } from '../src/app.ts'
 import { type Config, loadBomTriggersConfig } from '../src/config.ts'
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url))
-
-export const INTERNAL_SECRET = 'test-internal-secret-0123456789abcdef'
+export const INTERNAL_SECRET = TEST_INTERNAL_SECRET
 export const CRON_SECRET = 'test-cron-secret-0123456789abcdefghij'
 export const WEBHOOK_SECRET_KEY = 'test-webhook-secret-key-0123456789abcdef'
 
 /** Webhooks may reach the tests' loopback receiver; deliveries are driven by the tests (runOnce). */
 export const TEST_ENV: Record<string, string> = {
-  NODE_ENV: 'test',
-  INTERNAL_SECRET,
+  ...TEST_SERVICE_ENV,
   CRON_SECRET,
   WEBHOOK_SECRET_KEY,
   WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
   WEBHOOK_DELIVERY: 'false',
-  // The tests are not about load shedding: a busy CI machine must not turn their requests into 503s.
-  LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
 }
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadBomTriggersConfig({ ...TEST_ENV, ...overrides })
 }
 
-export function openTestDb(): Promise<TestDb> {
-  return createTestDb({ migrationsDir: MIGRATIONS_DIR, service: 'bom-triggers' })
-}
+export type TestApp = ServiceTestApp<Config>
 
-export interface TestApp {
-  app: ServiceInstance
-  clock: TestClock
-  config: Config
-}
-
-export async function startTestApp(
-  db: TestDb,
-  options: { env?: Record<string, string>; clock?: TestClock } = {},
-): Promise<TestApp> {
-  const config = testConfig(options.env)
-  const clock = options.clock ?? createTestClock()
-  const app = buildApp({ config, db, clock, logger: false })
-  await app.ready()
-  return { app, clock, config }
-}
+export const {
+  migrationsDir: MIGRATIONS_DIR,
+  openTestDb,
+  startTestApp,
+  openTestApp,
+  closeTestApp,
+} = serviceTestKit({
+  name: 'bom-triggers',
+  migrations: new URL('../migrations', import.meta.url),
+  buildApp,
+  testConfig,
+})
 
 export interface Answer {
   status: number
@@ -95,17 +82,4 @@ export class Tenant {
   post = (url: string, payload: unknown = {}) => this.call('POST', url, payload)
   patch = (url: string, payload: unknown) => this.call('PATCH', url, payload)
   delete = (url: string) => this.call('DELETE', url)
-}
-
-/** The file-wide database and app most test files share; closeTestApp undoes it. */
-export async function openTestApp(
-  options: { env?: Record<string, string>; clock?: TestClock } = {},
-): Promise<{ db: TestDb; t: TestApp }> {
-  const db = await openTestDb()
-  return { db, t: await startTestApp(db, options) }
-}
-
-export async function closeTestApp(t: TestApp | undefined, db: TestDb | undefined): Promise<void> {
-  await t?.app.close()
-  await db?.close()
 }

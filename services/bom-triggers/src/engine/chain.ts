@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import type { Database } from '@gatehouse/db-kit'
 import type { Clock } from '@gatehouse/service-kit'
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import type { ActionScope } from '../actions/action.ts'
 import { ACTIONS, ActionError, type Applied, type Planned } from '../actions/index.ts'
 import { insertLine, insertLines, type MaterialOnTask, materialsOnTask, type NewLine } from '../bom.ts'
-import { preparedUpTo } from '../db/prepared.ts'
+import { executePrepared } from '../db/prepared.ts'
 import { bomTriggerLogs, tasks } from '../db/schema/index.ts'
 import { errors } from '../errors.ts'
 import type { ActionType, TriggerEvent } from '../vocabulary.ts'
@@ -140,8 +140,8 @@ function skuOf(trigger: ReadyTrigger): string | undefined {
 
 /**
  * Writes the held-back lines, one statement per task; a refusal sends the operation to its second attempt. The
- * statements are sent before this returns, so a caller starts its next statement behind them and awaits both:
- * statements go out in the order they are started, in one round trip (postgres.js pipelines prepared statements).
+ * statements are started before this returns, so a caller starts its next statement behind them and awaits both:
+ * statements go out in the order they are started, and prepared ones share a round trip (postgres.js pipelines).
  */
 async function flushLines(tx: Database, chain: Chain): Promise<void> {
   const pending = chain.pendingLines
@@ -256,9 +256,40 @@ function sentAhead<T>(promise: Promise<T>): Promise<T> {
   return promise
 }
 
-function writeLogs(tx: Database, rows: LogRow[]): Promise<unknown> {
-  return preparedUpTo(tx.insert(bomTriggerLogs).values(rows), 'insert_trigger_logs', rows.length)
+/**
+ * The chain's log rows in one statement whose text does not depend on their number (one jsonb parameter), so it
+ * is always prepared, and drizzle does not build 14 parameters per row. Rows go in the array's order (`seq`).
+ */
+function writeLogs(tx: Database, rows: LogRow[]): Promise<void> {
+  const records = rows.map((row) => ({
+    tenant_id: row.tenantId,
+    trigger_id: row.triggerId,
+    trigger_name: row.triggerName,
+    task_id: row.taskId,
+    event: row.event,
+    outcome: row.outcome,
+    success: row.success,
+    input_data: row.inputData,
+    output_data: row.outputData,
+    error: row.error,
+    duration_ms: row.durationMs,
+    depth: row.depth,
+    chain_id: row.chainId,
+    executed_at: row.executedAt,
+  }))
+  return executePrepared(
+    tx,
+    'insert_trigger_logs',
+    sql`insert into ${bomTriggerLogs} (${sql.raw(LOG_COLUMNS)})
+      select ${sql.raw(LOG_COLUMNS)} from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as r(
+        tenant_id uuid, trigger_id uuid, trigger_name varchar(100), task_id uuid, event varchar(50),
+        outcome varchar(20), success boolean, input_data jsonb, output_data jsonb, error text,
+        duration_ms double precision, depth integer, chain_id uuid, executed_at timestamptz)`,
+  )
 }
+
+const LOG_COLUMNS =
+  'tenant_id, trigger_id, trigger_name, task_id, event, outcome, success, input_data, output_data, error, duration_ms, depth, chain_id, executed_at'
 
 async function raise(tx: Database, chain: Chain, event: EventContext): Promise<void> {
   // Conditions read only the event, so evaluating them all first changes nothing; it tells which SKUs to read.
