@@ -18,13 +18,15 @@ declare module 'fastify' {
 export const callerContext = fp(
   async (app: FastifyInstance, options: { secret: string; audience: string }) => {
     app.decorateRequest('caller', null)
-    app.addHook('onRequest', async (request) => {
+    // Callback style: a request without the header (health checks, direct calls) costs no promise.
+    app.addHook('onRequest', (request, _reply, done) => {
       const header = request.headers[INTERNAL_CONTEXT_HEADER]
-      if (header === undefined) return
+      if (header === undefined) return done()
       const token = Array.isArray(header) ? header[0] : header
-      request.caller = await verifyInternalContext(options.secret, token ?? '', {
-        audience: options.audience,
-      })
+      verifyInternalContext(options.secret, token ?? '', { audience: options.audience }).then((caller) => {
+        request.caller = caller
+        done()
+      }, done)
     })
   },
   { name: 'gatehouse-caller-context', fastify: '5.x' },
