@@ -2,7 +2,7 @@
  * `pnpm start` runs each service from one bundled file instead of through tsx. Five processes loading a few
  * thousand TypeScript modules through tsx's loader thread on two cores took most of the start time (measured:
  * auth-api alone 2.7 s through tsx, 1.9 s bundled; the whole platform on an existing data folder 12 s -> see the
- * root README). The bundle holds this repository's code (services and packages/*, still TypeScript); every
+ * root README). The bundle holds this repository's code (the service and packages/*, compiled from TypeScript); every
  * npm dependency stays a separate module, imported by the absolute path esbuild resolved for the importing
  * package, so native modules, WASM files and pnpm's strict layout work as they do unbundled.
  */
