@@ -11,10 +11,11 @@ import {
 import {
   type Conformance,
   conformanceOf,
+  type DocumentedRequest,
+  documentedCalls,
   documentProblems,
   type OpenApiDocument,
   type OperationRef,
-  problemCodeOf,
   requestsOf,
 } from '@gatehouse/service-kit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -26,6 +27,7 @@ let db: TestDb
 let app: ServiceInstance
 let document: OpenApiDocument
 let conformance: Conformance
+let documented: ReturnType<typeof documentedCalls>
 /** `METHOD /path/{param}` → the codes (unprefixed) of the route's `config.problems`, as declared. */
 const declared = new Map<string, readonly { code: string; status: number }[] | undefined>()
 
@@ -46,6 +48,7 @@ beforeAll(async () => {
   await app.ready()
   document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json()
   conformance = conformanceOf(document)
+  documented = documentedCalls(document, conformance)
 })
 
 afterAll(async () => {
@@ -53,42 +56,14 @@ afterAll(async () => {
   await db?.close()
 })
 
-function operation(method: string, path: string): OperationRef {
-  const found = operationsOf(document as never).find(
-    (candidate) => candidate.method === method.toLowerCase() && candidate.path === path,
-  )
-  if (!found) throw new Error(`${method} ${path} is not in the document`)
-  return found as OperationRef
-}
-
-/** Every problem code the document lists for an operation, whatever the status. */
-const documentedCodes = (ref: OperationRef) =>
-  Object.values(ref.operation.responses ?? {}).flatMap((response) => codesOfResponse(response))
+const operation = (method: string, path: string) => documented.operation(method, path)
+const documentedCodes = (ref: OperationRef) => documented.documentedCodes(ref)
 
 const isProbe = (key: string) => /\/(health|ready)$/.test(key)
 
 /** An answer checked against the document: its status and body as documented, its code listed for the route. */
-async function call(
-  method: string,
-  path: string,
-  request: { url?: string; headers?: Record<string, string>; payload?: unknown } = {},
-) {
-  const ref = operation(method, path)
-  const response = await app.inject({
-    method: method as 'GET',
-    url: request.url ?? path,
-    ...(request.headers ? { headers: request.headers } : {}),
-    ...(request.payload === undefined ? {} : { payload: request.payload as object }),
-  })
-  const contentType = response.headers['content-type'] as string | undefined
-  const body = contentType?.includes('json') ? response.json() : response.body
-  const answer = { status: response.statusCode, contentType, body }
-  return {
-    status: response.statusCode,
-    code: problemCodeOf(answer),
-    listed: documentedCodes(ref),
-    problems: conformance.check(ref, answer),
-  }
+async function call(method: string, path: string, request: DocumentedRequest = {}) {
+  return documented.call(app, method, path, request)
 }
 
 const USER_TOKEN_ROUTES = [

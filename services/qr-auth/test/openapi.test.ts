@@ -11,10 +11,11 @@ import {
 import {
   type Conformance,
   conformanceOf,
+  type DocumentedRequest,
+  documentedCalls,
   documentProblems,
   type OpenApiDocument,
   type OperationRef,
-  problemCodeOf,
 } from '@gatehouse/service-kit/testing'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -38,6 +39,7 @@ let app: ServiceInstance
 let down: ServiceInstance
 let document: OpenApiDocument
 let conformance: Conformance
+let documented: ReturnType<typeof documentedCalls>
 /** `METHOD /path/{param}` → what the route declares (its `config.problems`, summary and security). */
 const declared = new Map<string, Declared>()
 
@@ -67,6 +69,7 @@ beforeAll(async () => {
   await down.ready()
   document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json()
   conformance = conformanceOf(document)
+  documented = documentedCalls(document, conformance)
 })
 
 afterAll(async () => {
@@ -76,40 +79,16 @@ afterAll(async () => {
   await authApi?.close()
 })
 
-function operation(method: string, path: string): OperationRef {
-  const found = operationsOf(document as never).find(
-    (candidate) => candidate.method === method.toLowerCase() && candidate.path === path,
-  )
-  if (!found) throw new Error(`${method} ${path} is not in the document`)
-  return found as OperationRef
-}
-
-/** Every problem code the document lists for an operation, whatever the status. */
-const documentedCodes = (ref: OperationRef) =>
-  Object.values(ref.operation.responses ?? {}).flatMap((response) => codesOfResponse(response))
+const operation = (method: string, path: string) => documented.operation(method, path)
+const _documentedCodes = (ref: OperationRef) => documented.documentedCodes(ref)
 
 /** An answer checked against the document: its status and body as documented, its code listed for the route. */
 async function call(
   method: string,
   path: string,
-  request: { url?: string; headers?: Record<string, string>; payload?: unknown; on?: ServiceInstance } = {},
+  request: DocumentedRequest & { on?: ServiceInstance } = {},
 ) {
-  const ref = operation(method, path)
-  const response = await (request.on ?? app).inject({
-    method: method as 'GET',
-    url: request.url ?? path,
-    ...(request.headers ? { headers: request.headers } : {}),
-    ...(request.payload === undefined ? {} : { payload: request.payload as object }),
-  })
-  const contentType = response.headers['content-type'] as string | undefined
-  const body = contentType?.includes('json') ? response.json() : response.body
-  const answer = { status: response.statusCode, contentType, body }
-  return {
-    status: response.statusCode,
-    code: problemCodeOf(answer),
-    listed: documentedCodes(ref),
-    problems: conformance.check(ref, answer),
-  }
+  return documented.call(request.on ?? app, method, path, request)
 }
 
 const EXCHANGE = ['POST', '/api/qr/exchange'] as const

@@ -12,11 +12,12 @@ import {
 import {
   type Conformance,
   conformanceOf,
+  type DocumentedRequest,
+  documentedCalls,
   documentProblems,
   type GeneratedRequest,
   type OpenApiDocument,
   type OperationRef,
-  problemCodeOf,
   requestsOf,
 } from '@gatehouse/service-kit/testing'
 import type { FastifyInstance, RouteOptions } from 'fastify'
@@ -43,6 +44,7 @@ let app: ServiceInstance
 let down: ServiceInstance
 let document: OpenApiDocument
 let conformance: Conformance
+let documented: ReturnType<typeof documentedCalls>
 /** `METHOD /path/{param}` → what the route declares (its `config.problems`, summary and security). */
 const declared = new Map<string, Declared>()
 /** `METHOD /path/{param}` → every code (unprefixed) the route answered in this file. */
@@ -86,6 +88,7 @@ beforeAll(async () => {
   down = await gateway({ db, config: { REDIS_URL: 'redis://127.0.0.1:1', RATE_LIMIT_FAIL_OPEN: 'false' } })
   document = (await app.inject({ method: 'GET', url: '/openapi/tenant-gateway.json' })).json()
   conformance = conformanceOf(document)
+  documented = documentedCalls(document, conformance)
 })
 
 afterAll(async () => {
@@ -95,46 +98,19 @@ afterAll(async () => {
   await db?.close()
 })
 
-function operation(method: string, path: string): OperationRef {
-  const found = operationsOf(document as never).find(
-    (candidate) => candidate.method === method.toLowerCase() && candidate.path === path,
-  )
-  if (!found) throw new Error(`${method} ${path} is not in the document`)
-  return found as OperationRef
-}
+const operation = (method: string, path: string) => documented.operation(method, path)
+const _documentedCodes = (ref: OperationRef) => documented.documentedCodes(ref)
 
-/** Every problem code the document lists for an operation, whatever the status. */
-const documentedCodes = (ref: OperationRef) =>
-  Object.values(ref.operation.responses ?? {}).flatMap((response) => codesOfResponse(response))
-
-interface Request {
-  url?: string
-  headers?: Record<string, string>
-  payload?: unknown
+interface Request extends DocumentedRequest {
   on?: ServiceInstance
 }
 
 /** An answer checked against the document (status, body, code listed for the route), its code recorded. */
 async function call(method: string, path: string, request: Request = {}) {
-  const ref = operation(method, path)
-  const response = await (request.on ?? app).inject({
-    method: method as 'GET',
-    url: request.url ?? path,
-    ...(request.headers ? { headers: request.headers } : {}),
-    ...(request.payload === undefined ? {} : { payload: request.payload as object }),
-  })
-  const contentType = response.headers['content-type'] as string | undefined
-  const body = contentType?.includes('json') ? response.json() : response.body
-  const answer = { status: response.statusCode, contentType, body }
-  const code = problemCodeOf(answer)
+  const answer = await documented.call(request.on ?? app, method, path, request)
   const key = keyOf(method, path)
-  if (code) answered.set(key, new Set([...(answered.get(key) ?? []), code.replace(PREFIX, '')]))
-  return {
-    status: response.statusCode,
-    code,
-    listed: documentedCodes(ref),
-    problems: conformance.check(ref, answer),
-  }
+  if (answer.code) answered.set(key, new Set([...(answered.get(key) ?? []), answer.code.replace(PREFIX, '')]))
+  return answer
 }
 
 /** Sends a generated request with these headers (and the request's own) and expects `status` and `code`. */

@@ -1,3 +1,4 @@
+export { type DocumentedAnswer, type DocumentedRequest, documentedCalls } from './documented-calls.ts'
 export { freePort } from './free-port.ts'
 export {
   answerProblems,
