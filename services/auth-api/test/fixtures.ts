@@ -5,7 +5,7 @@ import {
   serviceTestKit,
   TEST_INTERNAL_SECRET,
   TEST_SERVICE_ENV,
-} from '@gatehouse/service-kit/testing'
+} from '@gatehouse/service-kit/testing/app'
 import { buildApp } from '../src/app.ts'
 import { type Config, loadAuthApiConfig } from '../src/config.ts'
 

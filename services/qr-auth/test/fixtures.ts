@@ -6,7 +6,7 @@ import {
   signInternalContext,
   type TestClock,
 } from '@gatehouse/service-kit'
-import { serviceTestKit, TEST_SERVICE_ENV, type TestApp } from '@gatehouse/service-kit/testing'
+import { serviceTestKit, TEST_SERVICE_ENV, type TestApp } from '@gatehouse/service-kit/testing/app'
 import { buildApp as buildAuthApi } from '../../auth-api/src/app.ts'
 import {
   INTERNAL_SECRET as AUTH_API_INTERNAL_SECRET,

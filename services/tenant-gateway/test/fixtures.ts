@@ -11,7 +11,7 @@ import {
   type ServiceInstance,
   verifyServiceToken,
 } from '@gatehouse/service-kit'
-import { TEST_SERVICE_ENV } from '@gatehouse/service-kit/testing'
+import { TEST_SERVICE_ENV } from '@gatehouse/service-kit/testing/app'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { SignJWT } from 'jose'
 import { buildApp as buildMetering } from '../../metering/src/app.ts'
